@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "basic/error.h"
+
+/*
+ * The container's cgroup, whatever the host has: cgroup v1 (one hierarchy
+ * per controller), v2 (unified) or hybrid (v1 controllers plus a cgroup2
+ * mount with few or no controllers). The backend is chosen at run time.
+ */
+struct cgroup;
+
+struct cgroup_config {
+        const char *id;
+        const char *cgroups_path; /* linux.cgroupsPath, or NULL for the default */
+        json_object *resources;   /* linux.resources, or NULL */
+        bool systemd;             /* --systemd-cgroup */
+};
+
+/* Validates the resources and creates the cgroup with them applied.
+ * On error nothing is left behind. */
+int cgroup_create(const struct cgroup_config *cfg, struct cgroup **out, struct berr **err);
+/* Moves pid into the cgroup (all hierarchies). */
+int cgroup_enter(struct cgroup *cg, pid_t pid, struct berr **err);
+/* A directory fd for clone3(CLONE_INTO_CGROUP), or -1 when the backend has none. */
+int cgroup_clone_into_fd(struct cgroup *cg);
+
+/* Persisted in the container's state, reloaded by later commands. */
+json_object *cgroup_to_json(struct cgroup *cg);
+int cgroup_from_json(json_object *o, struct cgroup **out, struct berr **err);
+
+int cgroup_update(struct cgroup *cg, json_object *resources, struct berr **err);
+int cgroup_get_pids(struct cgroup *cg, pid_t **pids, size_t *n, struct berr **err);
+int cgroup_signal_all(struct cgroup *cg, int sig, struct berr **err);
+int cgroup_set_frozen(struct cgroup *cg, bool frozen, struct berr **err);
+int cgroup_is_frozen(struct cgroup *cg, bool *out, struct berr **err);
+/* Statistics in runc's `events --stats` shape ("cpu", "memory", "pids", ...). */
+int cgroup_stats(struct cgroup *cg, json_object **out, struct berr **err);
+/* Removes the cgroup directories (processes must be gone). */
+int cgroup_destroy(struct cgroup *cg, struct berr **err);
+void cgroup_free(struct cgroup *cg);
+static inline void cgroup_freep(struct cgroup **c)
+{
+        cgroup_free(*c);
+}
+#define _cleanup_cgroup_ _cleanup_(cgroup_freep)
+
+/* Mounts the cgroup filesystem(s) for a `cgroup` entry of config.json's mounts
+ * on target_fd (an O_PATH fd of the directory inside the rootfs), in the
+ * container's mount namespace before pivot_root. mount_attrs: MOUNT_ATTR_*. */
+int cgroup_mount(struct cgroup *cg, int target_fd, unsigned long mount_attrs, bool own_cgroupns,
+                 struct berr **err);
+
+/* The "cgroup" object of the runtime features document. */
+json_object *cgroup_features(void);
