@@ -306,7 +306,6 @@ struct pax_state {
         int sparse_major, sparse_minor; /* -1: not given */
         bool sparse;
         uint64_t sparse_size;
-        const struct pax_record *sparse_map;
         uint64_t pending_off;
         bool have_pending_off;
 };
@@ -358,6 +357,33 @@ static int add_xattr(struct tar_entry *e, const char *name, const char *value, s
         x->len = len;
         e->n_xattrs++;
         return 0;
+}
+
+static int parse_sparse_map(struct tar_entry *e, const struct pax_record *v)
+{
+        const char *p = v->value, *end = v->value + v->len;
+        uint64_t pair[2];
+        int n = 0;
+
+        if (v->len == 0)
+                return 0;
+        for (;;) {
+                const char *c = memchr(p, ',', (size_t)(end - p));
+                const char *fe = c ? c : end;
+                int q = parse_decimal(p, (size_t)(fe - p), &pair[n]);
+                if (q < 0)
+                        return q;
+                if (++n == 2) {
+                        q = add_extent(e, pair[0], pair[1]);
+                        if (q < 0)
+                                return q;
+                        n = 0;
+                }
+                if (!c)
+                        break;
+                p = c + 1;
+        }
+        return n == 0 ? 0 : -EINVAL;
 }
 
 static int pax_apply(struct tar_reader *r, const struct pax_list *l, struct pax_state *ps, bool global,
@@ -414,7 +440,7 @@ static int pax_apply(struct tar_reader *r, const struct pax_list *l, struct pax_
                         } else if (streq(s, "size") || streq(s, "realsize")) {
                                 q = parse_decimal(v->value, v->len, &ps->sparse_size);
                         } else if (streq(s, "map")) {
-                                ps->sparse_map = v;
+                                q = parse_sparse_map(&r->e, v);
                         } else if (streq(s, "offset")) {
                                 q = parse_decimal(v->value, v->len, &ps->pending_off);
                                 ps->have_pending_off = q == 0;
@@ -438,33 +464,6 @@ static int pax_apply(struct tar_reader *r, const struct pax_list *l, struct pax_
                                          (unsigned long long)r->hdr_offset, k);
         }
         return 0;
-}
-
-static int parse_sparse_map(struct tar_entry *e, const struct pax_record *v)
-{
-        const char *p = v->value, *end = v->value + v->len;
-        uint64_t pair[2];
-        int n = 0;
-
-        if (v->len == 0)
-                return 0;
-        for (;;) {
-                const char *c = memchr(p, ',', (size_t)(end - p));
-                const char *fe = c ? c : end;
-                int q = parse_decimal(p, (size_t)(fe - p), &pair[n]);
-                if (q < 0)
-                        return q;
-                if (++n == 2) {
-                        q = add_extent(e, pair[0], pair[1]);
-                        if (q < 0)
-                                return q;
-                        n = 0;
-                }
-                if (!c)
-                        break;
-                p = c + 1;
-        }
-        return n == 0 ? 0 : -EINVAL;
 }
 
 /* Extents must be in order, not overlap, and lie within the file. */
@@ -755,8 +754,6 @@ static int process_header(struct tar_reader *r, struct berr **err)
                 }
                 if (ps.sparse_major > 0)
                         return header_error(r, err, "unsupported GNU sparse format version");
-                if (ps.sparse_map && parse_sparse_map(e, ps.sparse_map) < 0)
-                        return header_error(r, err, "invalid GNU.sparse.map");
                 e->size = ps.sparse_size;
         }
         return start_data(r, err);
@@ -979,8 +976,14 @@ int tar_reader_finish(struct tar_reader *r, struct berr **err)
         case R_END:
                 return 0;
         case R_HEADER:
-                if (r->zero_blocks == 1 && r->hdr_fill == 0)
-                        return 0;
+                if (r->zero_blocks == 1) {
+                        /* A lone zero block, maybe followed by part of the second. */
+                        bool zeros = true;
+                        for (size_t i = 0; i < r->hdr_fill; i++)
+                                zeros = zeros && r->hdr[i] == 0;
+                        if (zeros)
+                                return 0;
+                }
                 if (r->hdr_fill == 0 && !r->long_name && !r->long_link && !r->pax_local.n)
                         return berr_make(err, EPIPE, "tar archive truncated: no end-of-archive blocks after %llu bytes",
                                          (unsigned long long)r->offset);
