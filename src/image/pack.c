@@ -417,7 +417,8 @@ static int pack_tree(struct packer *p, int dfd, char *path, size_t plen, bool op
                 }
         }
         if (r == 0) {
-                qsort(v, n, sizeof(*v), cmp_child);
+                if (n)
+                        qsort(v, n, sizeof(*v), cmp_child);
                 for (size_t i = 0; i < n && r == 0; i++) {
                         r = pack_child(p, dirfd(d), &v[i], path, plen, depth, err);
                         path[plen] = '\0';
