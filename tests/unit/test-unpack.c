@@ -141,7 +141,9 @@ static int list_one(const char *path, const struct stat *st, int flag, struct FT
         }
         n = snprintf(line, sizeof(line), "%s %o %u:%u %lld %lld %s %llx %u:%u\n",
                      path[listing_root] ? path + listing_root : "/", st->st_mode, st->st_uid, st->st_gid,
-                     S_ISDIR(st->st_mode) ? 0LL : (long long)st->st_size, (long long)st->st_mtime, target,
+                     S_ISDIR(st->st_mode) ? 0LL : (long long)st->st_size,
+                     /* The root is created by the test, not by the layer. */
+                     path[listing_root] ? (long long)st->st_mtime : 0LL, target,
                      (unsigned long long)h, major(st->st_rdev), minor(st->st_rdev));
         listing = realloc(listing, listing_len + (size_t)n + 1);
         memcpy(listing + listing_len, line, (size_t)n + 1);
