@@ -523,6 +523,9 @@ static int on_entry(void *userdata, const struct tar_entry *e, struct berr **err
                 base = rel;
         }
 
+        /* Whiteouts are leaves: anything below one would leave a .wh. name behind. */
+        if (strneq(parent, WH, strlen(WH)) || strstr(parent, "/" WH))
+                return berr_make(err, EINVAL, "layer entry `%s`: path goes through a whiteout", e->name);
         if (strneq(base, WH, strlen(WH))) {
                 u->discard = true;
                 return do_whiteout(u, e, parent, base, err);

@@ -490,6 +490,11 @@ static void test_whiteouts_overlay(void **state)
         free(l);
         tb_free(&t);
 
+        tb_file(&t, "x/.wh.dir/child", "", 0644);
+        tb_end(&t);
+        unpack_fails(&t, &o, "layer entry `x/.wh.dir/child`: path goes through a whiteout");
+        tb_free(&t);
+
         /* userxattr flavour for rootless overlay. */
         o.overlay_userxattr = true;
         tb_file(&t, "b/.wh..wh..opq", "", 0644);
