@@ -160,22 +160,43 @@ static int del_record(const struct network_env *env, json_object *rec, struct be
         record_call(env, rec, "DEL", &call);
         r = cni_list_run(&call, rec_obj(rec, "config"), rec_obj(rec, "runtimeConfig"),
                          prev ? prev : rec_obj(rec, "partialResult"), NULL, err);
+        if (r >= 0)
+                r = ipmasq_teardown(rec_obj(rec, "config"), call.container_id, err);
         if (r < 0)
                 return r;
         return record_remove(env, rec_str(rec, "network"), rec_str(rec, "containerId"),
                              rec_str(rec, "ifName"), err);
 }
 
+struct progress {
+        const struct network_env *env;
+        json_object *rec;
+};
+
+/* After every plugin: a crash before the end leaves the result so far for DEL
+ * (the firewall plugin, for one, needs the addresses to remove its rules). */
+static int save_progress(json_object *result, void *userdata, struct berr **err)
+{
+        struct progress *p = userdata;
+
+        json_object_object_add(p->rec, "partialResult", json_object_get(result));
+        return record_write(p->env, p->rec, err);
+}
+
 static int run_add(const struct network_env *env, json_object *rec, struct berr **err)
 {
+        struct progress progress = {env, rec};
         struct cni_call call;
         json_object *result = NULL;
         struct berr *rb = NULL;
         int r;
 
         record_call(env, rec, "ADD", &call);
+        call.progress = save_progress;
+        call.userdata = &progress;
         r = cni_list_run(&call, rec_obj(rec, "config"), rec_obj(rec, "runtimeConfig"), NULL, &result, err);
         if (r >= 0) {
+                json_object_object_del(rec, "partialResult");
                 json_object_object_add(rec, "result", result);
                 r = record_write(env, rec, err);
                 if (r >= 0)
@@ -187,8 +208,13 @@ static int run_add(const struct network_env *env, json_object *rec, struct berr 
         if (result)
                 json_object_object_add(rec, "partialResult", result);
         if (del_record(env, rec, &rb) < 0) {
-                berr_wrap(err, "(cleanup also failed, the record is kept for a later detach: %s)",
-                          rb && rb->msg ? rb->msg : "?");
+                char *msg;
+                if (err && *err &&
+                    asprintf(&msg, "%s (cleanup failed too, the record stays for a later detach: %s)",
+                             (*err)->msg, rb && rb->msg ? rb->msg : "?") >= 0) {
+                        free((*err)->msg);
+                        (*err)->msg = msg;
+                }
                 berr_free(rb);
                 (void)record_write(env, rec, NULL);
         }

@@ -557,6 +557,8 @@ int cni_list_run(const struct cni_call *call, json_object *conflist, json_object
                                 berr_wrap(err, "plugin `%s` ADD", plugin_type(conflist, i));
                         cni_result_free(parsed);
                 }
+                if (r >= 0 && call->progress)
+                        r = call->progress(res, call->userdata, err);
                 if (r < 0) {
                         json_object_put(res);
                         *result = prev;

@@ -100,6 +100,9 @@ struct cni_call {
         const char *args; /* CNI_ARGS */
         const char *cni_path;
         unsigned timeout;
+        /* ADD: called with each plugin's result before the next plugin runs. */
+        int (*progress)(json_object *result, void *userdata, struct berr **err);
+        void *userdata;
 };
 
 /* Finds an executable plugin in the ':'-separated directory list. */
@@ -120,6 +123,11 @@ int cni_list_run(const struct cni_call *call, json_object *conflist, json_object
                  json_object *prev_result, json_object **result, struct berr **err);
 /* Every plugin of the list exists in the CNI path. */
 int cni_list_check_plugins(json_object *conflist, const char *cni_path, struct berr **err);
+
+/* ---- ipmasq.c ---- */
+
+/* Removes the bridge plugin's masquerade rules for a container if DEL left them. */
+int ipmasq_teardown(json_object *conflist, const char *container_id, struct berr **err);
 
 /* ---- record.c: the results cache ---- */
 
