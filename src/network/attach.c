@@ -9,11 +9,6 @@
 #define CNI_ARGS_MAX     64
 #define CNI_ARGS_LEN_MAX 4096
 
-static void network_freep(struct network **n)
-{
-        network_free(*n);
-}
-
 static void json_putp(json_object **o)
 {
         json_object_put(*o);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -336,7 +337,8 @@ int cni_exec(const struct cni_call *call, const char *plugin, json_object *netco
                        errc = {.buf = ebuf, .max = STDERR_KEEP, .keep_tail = true};
         const char *type = strrchr(plugin, '/') ? strrchr(plugin, '/') + 1 : plugin;
         int64_t deadline = time_mono_ns() + (int64_t)call->timeout * 1000000000LL;
-        bool out_eof = false, err_eof = false, timed_out = false;
+        bool out_eof = false, err_eof = false, exited = false, timed_out = false;
+        _cleanup_close_ int pidfd = -1;
         int pipes[2], status = 0, exec_errno = 0, r;
         pid_t pid;
 
@@ -368,16 +370,19 @@ int cni_exec(const struct cni_call *call, const char *plugin, json_object *netco
         st_w = safe_close(st_w);
         in = safe_close(in);
 
-        while (!out_eof || !err_eof) {
-                struct pollfd pfd[2] = {{.fd = out_eof ? -1 : out_r, .events = POLLIN},
-                                        {.fd = err_eof ? -1 : err_r, .events = POLLIN}};
+        /* The child is polled too, so one that closes its output and lingers still meets the deadline. */
+        pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        while (!out_eof || !err_eof || (!exited && pidfd >= 0)) {
+                struct pollfd pfd[3] = {{.fd = out_eof ? -1 : out_r, .events = POLLIN},
+                                        {.fd = err_eof ? -1 : err_r, .events = POLLIN},
+                                        {.fd = exited ? -1 : pidfd, .events = POLLIN}};
                 int64_t left = deadline - time_mono_ns();
 
                 if (left <= 0) {
                         timed_out = true;
                         break;
                 }
-                r = poll(pfd, 2, (int)MIN(left / 1000000 + 1, 60000));
+                r = poll(pfd, 3, (int)MIN(left / 1000000 + 1, 60000));
                 if (r < 0 && errno != EINTR) {
                         r = -errno;
                         kill(pid, SIGKILL);
@@ -394,6 +399,8 @@ int cni_exec(const struct cni_call *call, const char *plugin, json_object *netco
                 }
                 if (pfd[1].revents && capture_read(err_r, &errc) != 0)
                         err_eof = true;
+                if (pfd[2].revents)
+                        exited = true;
         }
         if (timed_out || out.overflow)
                 kill(pid, SIGKILL);

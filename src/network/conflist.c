@@ -207,11 +207,6 @@ void network_freev(struct network **v, size_t n)
         free(v);
 }
 
-static void network_freep(struct network **n)
-{
-        network_free(*n);
-}
-
 static int add_subnet(struct network *n, const char *path, const char *subnet, const char *gateway,
                       struct berr **err)
 {

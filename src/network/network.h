@@ -72,6 +72,10 @@ struct network {
 };
 void network_free(struct network *n);
 void network_freev(struct network **v, size_t n);
+static inline void network_freep(struct network **n)
+{
+        network_free(*n);
+}
 
 struct network_create_opts {
         const char *name;
@@ -134,12 +138,18 @@ struct network_attachment {
         size_t n_ips;
         struct network_port *ports; /* with the host ports chosen */
         size_t n_ports;
-        int *port_fds; /* sockets holding the host ports (reserve_ports) */
+        /* Sockets holding the host ports (reserve_ports); network_attachment_free()
+         * closes them, so take them (and zero n_port_fds) to keep them. */
+        int *port_fds;
         size_t n_port_fds;
         bool complete; /* false: ADD never finished (crash); detach still cleans up */
 };
 void network_attachment_free(struct network_attachment *a);
 void network_attachmentv_free(struct network_attachment **v, size_t n);
+static inline void network_attachment_freep(struct network_attachment **a)
+{
+        network_attachment_free(*a);
+}
 
 struct network_attach_opts {
         const char *container_id;

@@ -68,18 +68,17 @@ static int parse_protocols(const char *spec, const char *s, char protos[3][5], s
         return 0;
 }
 
-static int push(struct network_port **ports, size_t *n, const struct network_port *p, const char *spec,
-                struct berr **err)
+/* Room for more entries at the end of *ports, in one allocation per spec. */
+static int grow(struct network_port **ports, size_t n, size_t more, const char *spec, struct berr **err)
 {
         struct network_port *v;
 
-        if (*n >= NETWORK_PORTS_MAX)
+        if (n + more > NETWORK_PORTS_MAX)
                 return berr_make(err, E2BIG, "port mapping `%s`: more than %d port mappings", spec,
                                  NETWORK_PORTS_MAX);
-        v = realloc(*ports, (*n + 1) * sizeof(*v));
+        v = realloc(*ports, (n + more) * sizeof(*v));
         if (!v)
                 return berr_make(err, ENOMEM, "port mapping");
-        v[(*n)++] = *p;
         *ports = v;
         return 0;
 }
@@ -171,20 +170,21 @@ int network_port_parse(const char *spec, struct network_port **ports, size_t *n,
                             err, EINVAL,
                             "invalid port mapping `%s`: host and container ranges differ in length", spec);
         }
+        r = grow(ports, *n, n_protos * (size_t)(chi - clo + 1), spec, err);
+        if (r < 0)
+                return r;
         for (size_t p = 0; p < n_protos; p++) {
                 for (unsigned port = clo; port <= chi; port++) {
-                        struct network_port e = {.container_port = (uint16_t)port};
-                        strcpy(e.host_ip, host_ip);
-                        strcpy(e.protocol, protos[p]);
+                        struct network_port *e = &(*ports)[(*n)++];
+                        *e = (struct network_port){.container_port = (uint16_t)port};
+                        strcpy(e->host_ip, host_ip);
+                        strcpy(e->protocol, protos[p]);
                         if (hlo && clo == chi && hlo != hhi) {
-                                e.host_port = hlo;
-                                e.host_port_end = hhi;
+                                e->host_port = hlo;
+                                e->host_port_end = hhi;
                         } else if (hlo) {
-                                e.host_port = (uint16_t)(hlo + (port - clo));
+                                e->host_port = (uint16_t)(hlo + (port - clo));
                         }
-                        r = push(ports, n, &e, spec, err);
-                        if (r < 0)
-                                return r;
                 }
         }
         return 0;

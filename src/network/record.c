@@ -292,11 +292,6 @@ void network_attachmentv_free(struct network_attachment **v, size_t n)
         free(v);
 }
 
-static void attachment_freep(struct network_attachment **a)
-{
-        network_attachment_free(*a);
-}
-
 static char *dup_field(json_object *rec, const char *key)
 {
         const char *s = str_field(rec, key);
@@ -341,7 +336,7 @@ oom:
 
 int record_to_attachment(json_object *rec, struct network_attachment **out, struct berr **err)
 {
-        _cleanup_(attachment_freep) struct network_attachment *a = calloc(1, sizeof(*a));
+        _cleanup_(network_attachment_freep) struct network_attachment *a = calloc(1, sizeof(*a));
         json_object *res;
 
         if (!a)

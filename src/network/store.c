@@ -24,11 +24,6 @@
 
 static const char *const reserved_names[] = {"none", "host", "bridge", "container", "private", "default"};
 
-static void network_freep(struct network **n)
-{
-        network_free(*n);
-}
-
 static char *conflist_path(const struct network_env *env, const char *name)
 {
         char *p;

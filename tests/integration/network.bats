@@ -27,12 +27,14 @@ setup_file() {
                 fi
         done
         [ -n "${NETP:-}" ] || SKIP_REASON="no free 10.190-199.0.0/16 on this host"
+        export V6P=fd42:${NETP#10.}
         export BERTH_NETWORK_CONFIG_DIR=$WORK/conf BERTH_NETWORK_STATE_DIR=$WORK/state BERTH_NETWORK_RUN_DIR=$WORK/run
         export BERTH_NETWORK_DEFAULT_NAME=${TAG}def BERTH_NETWORK_DEFAULT_BRIDGE=${TAG}d0
         export BERTH_NETWORK_DEFAULT_SUBNET=$NETP.0.0/24
         # What the plugins change on the host, to put back at the end.
         sysctl -n net.ipv4.ip_forward >"$WORK/ip_forward"
         iptables-save >"$WORK/iptables.before" 2>/dev/null
+        ip6tables-save >"$WORK/ip6tables.before" 2>/dev/null || true
         nft list tables >"$WORK/nft.before" 2>/dev/null || true
         ip -o link show type veth | wc -l >"$WORK/veths"
 }
@@ -126,7 +128,7 @@ wait_get() {
 
 # Everything berth made is gone: interfaces, namespaces, rules, leases, records.
 check_clean() {
-        local t c i
+        local ipt t c i
         run ip -o link show
         [[ "$output" != *"$TAG"* ]] || { echo "leftover link: $output"; return 1; }
         for i in $(seq 100); do
@@ -136,15 +138,15 @@ check_clean() {
         [ "$(ip -o link show type veth | wc -l)" = "$(cat "$WORK/veths")" ] || { ip -o link show type veth; return 1; }
         ! grep -q " $WORK/run/netns/[^ ]" /proc/self/mountinfo
         [ -z "$(ls "$WORK/run/netns" 2>/dev/null)" ]
-        for t in filter nat; do
-                run bash -c "iptables -t $t -S | grep -E '$TAG|${NETP//./\\.}\\.'"
-                [ "$status" -ne 0 ] || { echo "leftover rules: $output"; return 1; }
-        done
-        run bash -c "ip6tables -t nat -S 2>/dev/null | grep -E '$TAG'"
-        [ "$status" -ne 0 ] || { echo "leftover ip6 rules: $output"; return 1; }
-        for c in $(iptables-save | grep -oE '^:CNI-[^ ]+' | tr -d :); do
-                [[ "$SHARED_CHAINS" == *" $c "* ]] && continue
-                grep -q "^:$c " "$WORK/iptables.before" || { echo "leftover chain $c"; return 1; }
+        for ipt in iptables ip6tables; do
+                for t in filter nat; do
+                        run bash -c "$ipt -t $t -S 2>/dev/null | grep -E '$TAG|${NETP//./\\.}\\.|$V6P:'"
+                        [ "$status" -ne 0 ] || { echo "leftover $ipt rules: $output"; return 1; }
+                done
+                for c in $($ipt-save 2>/dev/null | grep -oE '^:CNI-[^ ]+' | tr -d :); do
+                        [[ "$SHARED_CHAINS" == *" $c "* ]] && continue
+                        grep -q "^:$c " "$WORK/$ipt.before" || { echo "leftover $ipt chain $c"; return 1; }
+                done
         done
         [ -z "$(leases)" ] || { echo "leftover leases: $(leases)"; return 1; }
         [ -z "$(find "$BERTH_NETWORK_STATE_DIR" -name '*.json' 2>/dev/null)" ] || { echo "leftover records"; return 1; }
@@ -152,16 +154,19 @@ check_clean() {
 
 # Drops rules that name this run's networks, containers or addresses (after a failed test).
 scrub_rules() {
-        local t line c
-        for t in filter nat; do
-                iptables -t "$t" -S 2>/dev/null | grep -E "^-A .*($TAG|${NETP//./\\.}\\.)" | while read -r line; do
-                        eval "iptables -t $t ${line/#-A/-D}" 2>/dev/null || true
-                done
-                for c in $(iptables -t "$t" -S 2>/dev/null | awk '$1 == "-N" {print $2}' | grep '^CNI-'); do
-                        [[ "$SHARED_CHAINS" == *" $c "* ]] && continue
-                        grep -q "^:$c " "$WORK/iptables.before" && continue
-                        [ -z "$(iptables -t "$t" -S "$c" | grep '^-A')" ] || continue
-                        iptables -t "$t" -X "$c" 2>/dev/null || true
+        local ipt t line c
+        for ipt in iptables ip6tables; do
+                for t in filter nat; do
+                        $ipt -t "$t" -S 2>/dev/null | grep -E "^-A .*($TAG|${NETP//./\\.}\\.|$V6P:)" |
+                                while read -r line; do
+                                        eval "$ipt -t $t ${line/#-A/-D}" 2>/dev/null || true
+                                done
+                        for c in $($ipt -t "$t" -S 2>/dev/null | awk '$1 == "-N" {print $2}' | grep '^CNI-'); do
+                                [[ "$SHARED_CHAINS" == *" $c "* ]] && continue
+                                grep -q "^:$c " "$WORK/$ipt.before" && continue
+                                [ -z "$($ipt -t "$t" -S "$c" | grep '^-A')" ] || continue
+                                $ipt -t "$t" -X "$c" 2>/dev/null || true
+                        done
                 done
         done
 }
@@ -169,18 +174,20 @@ scrub_rules() {
 # Puts back what the plugins set up host-wide during this run, when nothing
 # else uses it: the shared CNI chains, empty nftables tables, ip_forward.
 restore_host() {
-        local t line c fam name
-        for t in filter nat; do
-                sed -n "/^\*$t\$/,/^COMMIT/p" "$WORK/iptables.before" | grep -q ':CNI-' && continue
-                iptables -t "$t" -S 2>/dev/null | grep -qE -- '-[sd] [0-9.]+/|id: ' && continue
-                iptables -t "$t" -S 2>/dev/null | grep -E '^-A [A-Z]+ .*-j CNI-' | while read -r line; do
-                        eval "iptables -t $t ${line/#-A/-D}" 2>/dev/null || true
-                done
-                for c in $(iptables -t "$t" -S 2>/dev/null | awk '$1 == "-N" {print $2}' | grep '^CNI-'); do
-                        iptables -t "$t" -F "$c" 2>/dev/null || true
-                done
-                for c in $(iptables -t "$t" -S 2>/dev/null | awk '$1 == "-N" {print $2}' | grep '^CNI-'); do
-                        iptables -t "$t" -X "$c" 2>/dev/null || true
+        local ipt t line c fam name
+        for ipt in iptables ip6tables; do
+                for t in filter nat; do
+                        sed -n "/^\*$t\$/,/^COMMIT/p" "$WORK/$ipt.before" | grep -q ':CNI-' && continue
+                        $ipt -t "$t" -S 2>/dev/null | grep -qE -- '-[sd] [0-9a-f.:]+/|id: ' && continue
+                        $ipt -t "$t" -S 2>/dev/null | grep -E '^-A [A-Z]+ .*-j CNI-' | while read -r line; do
+                                eval "$ipt -t $t ${line/#-A/-D}" 2>/dev/null || true
+                        done
+                        for c in $($ipt -t "$t" -S 2>/dev/null | awk '$1 == "-N" {print $2}' | grep '^CNI-'); do
+                                $ipt -t "$t" -F "$c" 2>/dev/null || true
+                        done
+                        for c in $($ipt -t "$t" -S 2>/dev/null | awk '$1 == "-N" {print $2}' | grep '^CNI-'); do
+                                $ipt -t "$t" -X "$c" 2>/dev/null || true
+                        done
                 done
         done
         nft list tables 2>/dev/null | while read -r _ fam name; do
@@ -565,6 +572,49 @@ EOF
         detach "${TAG}n2" b
         ns_rm a b
         "$NETCTL" rm "${TAG}n2"
+        "$NETCTL" rm "${TAG}def" --allow-default
+        check_clean
+}
+
+@test "dual stack: IPv4 and IPv6 addresses, both reach the other container" {
+        "$NETCTL" create "${TAG}ds" --subnet "$NETP.40.0/24" --subnet "$V6P::/64" --bridge "${TAG}6"
+        run "$NETCTL" inspect "${TAG}ds"
+        jq -e '.[0].ipv6_enabled' <<<"$output"
+        jq -e --arg g "$V6P::1" '.[0].subnets[1].gateway == $g' <<<"$output"
+        ns_add a b
+        A=$(attach "${TAG}ds" a web -p "$(free_port):80")
+        B=$(attach "${TAG}ds" b db)
+        a6=$(jq -r '.ips[1].address' <<<"$A" | cut -d/ -f1)
+        b6=$(jq -r '.ips[1].address' <<<"$B" | cut -d/ -f1)
+        [[ "$a6" == $V6P::* ]] && [[ "$b6" == $V6P::* ]]
+        in_ns a ip -6 route | grep -q "^default via $V6P::1 dev eth0"
+        in_ns a busybox ping -c 1 -W 5 "$b6"
+        in_ns b busybox ping -c 1 -W 5 "$(addr_of "$A")"
+        ip6tables -t nat -S | grep -q "$a6"
+        run "$NETCTL" hosts "${TAG}ds"
+        [[ "$output" == *"$a6	web ${TAG}a"* ]]
+        detach "${TAG}ds" a
+        detach "${TAG}ds" b
+        ns_rm a b
+        "$NETCTL" rm "${TAG}ds"
+        check_clean
+}
+
+@test "parallel attaches get distinct addresses and ports, and all detach cleanly" {
+        local i
+        ns_add p1 p2 p3 p4
+        for i in 1 2 3 4; do
+                attach "${TAG}def" "p$i" "w$i" --expose 80 >"$WORK/t/att$i" &
+        done
+        wait
+        for i in 1 2 3 4; do jq -e '.complete' "$WORK/t/att$i"; done
+        [ "$(cat "$WORK/t"/att* | jq -r '.ips[0].address' | sort -u | wc -l)" = 4 ]
+        [ "$(cat "$WORK/t"/att* | jq -r '.ports[0]' | sort -u | wc -l)" = 4 ]
+        [ "$(leases | wc -l)" = 4 ]
+        for i in 1 2 3 4; do detach "${TAG}def" "p$i" & done
+        wait
+        [ -z "$("$NETCTL" ps)" ]
+        ns_rm p1 p2 p3 p4
         "$NETCTL" rm "${TAG}def" --allow-default
         check_clean
 }

@@ -986,6 +986,17 @@ static void test_cni_exec_failures(void **state)
                 assert_non_null(strstr(err->msg, "nosuchplugin"));
                 json_object_put(list);
         }
+        /* A plugin that never finishes is killed at the deadline, also when it closed its output. */
+        call.timeout = 1;
+        for (int i = 0; i < 2; i++) {
+                _cleanup_free_ char *plugin = NULL;
+                _cleanup_berr_ struct berr *err = NULL;
+                write_plugin("hang", i == 0 ? "exec sleep 1000" : "exec >&- 2>&-\nexec sleep 1000");
+                assert_int_equal(cni_plugin_find(plugin_dir, "hang", &plugin, NULL), 0);
+                assert_true(cni_exec(&call, plugin, conf, &res, &err) < 0);
+                assert_int_equal(err->code, ETIMEDOUT);
+                assert_non_null(strstr(err->msg, "plugin `hang` ADD did not finish within 1 s"));
+        }
         /* A plugin file that is not executable is not found either. */
         snprintf(path, sizeof(path), "%s/noexec", plugin_dir);
         write_text(path, "#!/bin/sh\n", 0644);
