@@ -37,17 +37,17 @@ static int build_cni_args(const struct network_attach_opts *opts, const char *na
                 char *t;
 
                 if (++count > CNI_ARGS_MAX)
-                        return berr_make(err, E2BIG, "more than %d CNI arguments", CNI_ARGS_MAX);
+                        return net_err(err, E2BIG, "more than %d CNI arguments", CNI_ARGS_MAX);
                 if (!eq || eq == *a || strchr(*a, ';') || strchr(eq + 1, '='))
-                        return berr_make(err, EINVAL,
-                                         "invalid CNI argument `%s`: expected KEY=VALUE without ';'", *a);
+                        return net_err(err, EINVAL,
+                                       "invalid CNI argument `%s`: expected KEY=VALUE without ';'", *a);
                 if (asprintf(&t, "%s;%s", s, *a) < 0)
                         return berr_make(err, ENOMEM, "CNI_ARGS");
                 free(s);
                 s = t;
         }
         if (strlen(s) > CNI_ARGS_LEN_MAX)
-                return berr_make(err, E2BIG, "CNI_ARGS longer than %d bytes", CNI_ARGS_LEN_MAX);
+                return net_err(err, E2BIG, "CNI_ARGS longer than %d bytes", CNI_ARGS_LEN_MAX);
         *out = TAKE_PTR(s);
         return 0;
 }
@@ -58,18 +58,18 @@ static int check_opts(const struct network_attach_opts *opts, const char *ifname
 
         r = name_check("container id", opts->container_id, err);
         if (r >= 0 && opts->container_name && !hostname_valid(opts->container_name))
-                r = berr_make(err, EINVAL, "container name `%s` is not a valid host name",
-                              opts->container_name);
+                r = net_err(err, EINVAL, "container name `%s` is not a valid host name",
+                            opts->container_name);
         if (r >= 0)
                 r = ifname_check(ifname, err);
         if (r < 0)
                 return r;
         if (strempty(opts->netns))
-                return berr_make(err, EINVAL, "a network namespace path is needed");
+                return net_err(err, EINVAL, "a network namespace path is needed");
         if (!path_is_netns(opts->netns))
-                return berr_make(err, EINVAL, "`%s` is not a network namespace", opts->netns);
+                return net_err(err, EINVAL, "`%s` is not a network namespace", opts->netns);
         if (opts->n_ports > NETWORK_PORTS_MAX)
-                return berr_make(err, E2BIG, "more than %d port mappings", NETWORK_PORTS_MAX);
+                return net_err(err, E2BIG, "more than %d port mappings", NETWORK_PORTS_MAX);
         return 0;
 }
 
@@ -80,13 +80,13 @@ static int check_static_ip(const struct network *net, const char *ip, struct ber
         size_t n;
 
         if (ip_addr_parse(ip, &a) < 0)
-                return berr_make(err, EINVAL, "`%s` is not an IP address", ip);
+                return net_err(err, EINVAL, "`%s` is not an IP address", ip);
         if (network_prefixes(net, &p, &n, err) < 0)
                 return -EINVAL;
         for (size_t i = 0; i < n; i++)
                 if (ip_prefix_contains(&p[i], &a) && !ip_prefix_is_reserved(&p[i], &a))
                         return 0;
-        return berr_make(err, EINVAL, "address %s is not in a subnet of network `%s`", ip, net->name);
+        return net_err(err, EINVAL, "address %s is not in a subnet of network `%s`", ip, net->name);
 }
 
 static json_object *new_record(const char *network, const struct network_attach_opts *opts, const char *name,
@@ -252,12 +252,12 @@ int network_attach(const struct network_env *env, const char *network, const str
                 return r;
         r = record_read(env, network, opts->container_id, ifname, &existing, err);
         if (r == 0)
-                return berr_make(err, EEXIST, "container %s is already attached to network `%s` as %s",
-                                 opts->container_id, network, ifname);
+                return net_err(err, EEXIST, "container %s is already attached to network `%s` as %s",
+                               opts->container_id, network, ifname);
         if (r != -ENOENT)
                 return r;
         if (net->internal && opts->n_ports)
-                return berr_make(err, EINVAL, "network `%s` is internal: ports cannot be published", network);
+                return net_err(err, EINVAL, "network `%s` is internal: ports cannot be published", network);
         if (opts->static_ip && check_static_ip(net, opts->static_ip, err) < 0)
                 return -EINVAL;
         r = cni_list_check_plugins(conf, env_cni_path(env), err);
@@ -329,24 +329,23 @@ int network_check(const struct network_env *env, const char *network, const char
                 return r;
         r = record_read(env, network, container_id, ifname, &rec, err);
         if (r == -ENOENT)
-                return berr_make(err, ENOENT, "container %s is not attached to network `%s` as %s",
-                                 container_id, network, ifname);
+                return net_err(err, ENOENT, "container %s is not attached to network `%s` as %s",
+                               container_id, network, ifname);
         if (r < 0)
                 return r;
         if (!rec_obj(rec, "result"))
-                return berr_make(err, EINVAL, "container %s: ADD on network `%s` never completed",
-                                 container_id, network);
+                return net_err(err, EINVAL, "container %s: ADD on network `%s` never completed", container_id,
+                               network);
         conf = rec_obj(rec, "config");
         if (json_object_object_get_ex(conf, "disableCheck", &v) && json_object_get_boolean(v))
                 return 0;
         if (!json_object_object_get_ex(conf, "cniVersion", &v) ||
             cni_version_cmp(json_object_get_string(v), "0.4.0") < 0)
-                return berr_make(err, ENOTSUP, "network `%s`: CHECK needs cniVersion 0.4.0 or later",
-                                 network);
+                return net_err(err, ENOTSUP, "network `%s`: CHECK needs cniVersion 0.4.0 or later", network);
         record_call(env, rec, "CHECK", &call);
         if (!path_is_netns(call.netns))
-                return berr_make(err, ENOENT, "container %s: network namespace `%s` is gone", container_id,
-                                 call.netns);
+                return net_err(err, ENOENT, "container %s: network namespace `%s` is gone", container_id,
+                               call.netns);
         r = cni_list_run(&call, conf, rec_obj(rec, "runtimeConfig"), rec_obj(rec, "result"), NULL, err);
         return r < 0 ? berr_wrap(err, "check container %s on network `%s`", container_id, network) : 0;
 }

@@ -67,7 +67,7 @@ static int parse_interfaces(struct cni_result *res, json_object *obj, struct ber
                 if (!p)
                         return berr_make(err, ENOMEM, "result");
                 if (!json_object_is_type(e, json_type_object))
-                        return berr_make(err, EINVAL, "%s: expected an object", p);
+                        return net_err(err, EINVAL, "%s: expected an object", p);
                 if (json_get_str(e, p, "name", true, &it->name, err) < 0 ||
                     json_get_str(e, p, "mac", false, &it->mac, err) < 0 ||
                     json_get_str(e, p, "sandbox", false, &it->sandbox, err) < 0)
@@ -98,26 +98,25 @@ static int parse_ips(struct cni_result *res, json_object *obj, bool has_version,
                 if (!p)
                         return berr_make(err, ENOMEM, "result");
                 if (!json_object_is_type(e, json_type_object))
-                        return berr_make(err, EINVAL, "%s: expected an object", p);
+                        return net_err(err, EINVAL, "%s: expected an object", p);
                 if (json_get_str(e, p, "address", true, &ip->address, err) < 0 ||
                     json_get_str(e, p, "gateway", false, &ip->gateway, err) < 0 ||
                     json_get_int64(e, p, "interface", 0, (int64_t)res->n_interfaces - 1, &idx, err) < 0)
                         return -EINVAL;
                 ip->interface = (int)idx;
                 if (ip_cidr_parse(ip->address, &a, &net) < 0)
-                        return berr_make(err, EINVAL, "%s.address: `%s` is not an address in CIDR notation",
-                                         p, ip->address);
+                        return net_err(err, EINVAL, "%s.address: `%s` is not an address in CIDR notation", p,
+                                       ip->address);
                 if (ip->gateway && ip_addr_parse(ip->gateway, &a) < 0)
-                        return berr_make(err, EINVAL, "%s.gateway: `%s` is not an IP address", p,
-                                         ip->gateway);
+                        return net_err(err, EINVAL, "%s.gateway: `%s` is not an IP address", p, ip->gateway);
                 if (!has_version)
                         continue;
                 /* 0.3.x/0.4.0 name the family of each address. */
                 if (json_get_str(e, p, "version", true, &version, err) < 0)
                         return -EINVAL;
                 if (!streq(version, a.family == AF_INET ? "4" : "6"))
-                        return berr_make(err, EINVAL, "%s.version: `%s` does not match address %s", p,
-                                         version, ip->address);
+                        return net_err(err, EINVAL, "%s.version: `%s` does not match address %s", p, version,
+                                       ip->address);
         }
         return 0;
 }
@@ -129,12 +128,12 @@ int cni_result_parse(json_object *obj, struct cni_result **out, struct berr **er
         if (!res)
                 return berr_make(err, ENOMEM, "result");
         if (!json_object_is_type(obj, json_type_object))
-                return berr_make(err, EINVAL, "result: expected a JSON object");
+                return net_err(err, EINVAL, "result: expected a JSON object");
         if (json_get_str(obj, "result", "cniVersion", true, &res->cni_version, err) < 0)
                 return -EINVAL;
         if (!cni_version_supported(res->cni_version))
-                return berr_make(err, EINVAL, "result: cniVersion %s is not supported (0.3.0 to 1.0.0)",
-                                 res->cni_version);
+                return net_err(err, EINVAL, "result: cniVersion %s is not supported (0.3.0 to 1.0.0)",
+                               res->cni_version);
         if (parse_interfaces(res, obj, err) < 0 ||
             parse_ips(res, obj, cni_version_cmp(res->cni_version, "1.0.0") < 0, err) < 0)
                 return -EINVAL;
@@ -150,7 +149,7 @@ int cni_plugin_find(const char *cni_path, const char *type, char **path, struct 
         if (!dirs)
                 return berr_make(err, ENOMEM, "find plugin");
         if (!*type || strchr(type, '/') || streq(type, ".") || streq(type, ".."))
-                return berr_make(err, EINVAL, "`%s` is not a CNI plugin name", type);
+                return net_err(err, EINVAL, "`%s` is not a CNI plugin name", type);
         for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
                 _cleanup_free_ char *p = path_join(d, type);
                 struct stat st;
@@ -162,7 +161,7 @@ int cni_plugin_find(const char *cni_path, const char *type, char **path, struct 
                         return 0;
                 }
         }
-        return berr_make(err, ENOENT, "CNI plugin `%s` not found in %s", type, cni_path);
+        return net_err(err, ENOENT, "CNI plugin `%s` not found in %s", type, cni_path);
 }
 
 static int build_env(const struct cni_call *call, char ***out)
@@ -410,17 +409,17 @@ int cni_exec(const struct cni_call *call, const char *plugin, json_object *netco
         if (read(st_r, &exec_errno, sizeof(exec_errno)) == (ssize_t)sizeof(exec_errno))
                 return berr_make(err, exec_errno, "exec CNI plugin `%s`", plugin);
         if (timed_out)
-                return berr_make(err, ETIMEDOUT, "plugin `%s` %s did not finish within %u s", type,
-                                 call->command, call->timeout);
+                return net_err(err, ETIMEDOUT, "plugin `%s` %s did not finish within %u s", type,
+                               call->command, call->timeout);
         if (out.overflow)
-                return berr_make(err, EFBIG, "plugin `%s` %s printed more than %u bytes", type, call->command,
-                                 CNI_RESULT_MAX);
+                return net_err(err, EFBIG, "plugin `%s` %s printed more than %u bytes", type, call->command,
+                               CNI_RESULT_MAX);
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
                 return plugin_failure(call, type, status, &out, &errc, err);
         if (!result)
                 return 0;
         if (out.len == 0)
-                return berr_make(err, EINVAL, "plugin `%s` %s printed no result", type, call->command);
+                return net_err(err, EINVAL, "plugin `%s` %s printed no result", type, call->command);
         r = json_parse_buf(out.buf, out.len, "result", result, err);
         if (r < 0)
                 return berr_wrap(err, "plugin `%s` %s", type, call->command);
@@ -434,7 +433,7 @@ int cni_plugin_conf(json_object *conflist, size_t idx, json_object *runtime_conf
 
         if (!json_object_object_get_ex(conflist, "plugins", &plugins) ||
             !(plugin = json_object_array_get_idx(plugins, idx)))
-                return berr_make(err, EINVAL, "plugins[%zu]: missing", idx);
+                return net_err(err, EINVAL, "plugins[%zu]: missing", idx);
         if (json_object_deep_copy(plugin, &copy, NULL) < 0)
                 return berr_make(err, ENOMEM, "plugin configuration");
         json_object_object_del(copy, "runtimeConfig");
@@ -491,12 +490,12 @@ int cni_list_check_plugins(json_object *conflist, const char *cni_path, struct b
         size_t n = plugin_count(conflist);
 
         if (n == 0)
-                return berr_make(err, EINVAL, "the configuration list has no plugins");
+                return net_err(err, EINVAL, "the configuration list has no plugins");
         for (size_t i = 0; i < n; i++) {
                 _cleanup_free_ char *path = NULL;
                 const char *type = plugin_type(conflist, i);
                 if (!type)
-                        return berr_make(err, EINVAL, "plugins[%zu].type: missing", i);
+                        return net_err(err, EINVAL, "plugins[%zu].type: missing", i);
                 if (cni_plugin_find(cni_path, type, &path, err) < 0)
                         return -ENOENT;
         }
@@ -512,7 +511,7 @@ static int run_one(const struct cni_call *call, json_object *conflist, size_t id
         int r;
 
         if (!type)
-                return berr_make(err, EINVAL, "plugins[%zu].type: missing", idx);
+                return net_err(err, EINVAL, "plugins[%zu].type: missing", idx);
         r = cni_plugin_find(call->cni_path, type, &path, err);
         if (r < 0)
                 return r;

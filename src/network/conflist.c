@@ -220,8 +220,8 @@ static int add_subnet(struct network *n, const char *path, const char *subnet, c
         if (r < 0)
                 return berr_wrap(err, "%s", path);
         if (gateway && (ip_addr_parse(gateway, &gw) < 0 || !ip_prefix_contains(&p, &gw)))
-                return berr_make(err, EINVAL, "%s: gateway `%s` is not an address of subnet %s", path,
-                                 gateway, subnet);
+                return net_err(err, EINVAL, "%s: gateway `%s` is not an address of subnet %s", path, gateway,
+                               subnet);
         s = realloc(n->subnets, (n->n_subnets + 1) * sizeof(*s));
         if (!s)
                 return berr_make(err, ENOMEM, "%s", path);
@@ -254,7 +254,7 @@ static int parse_ipam(struct network *n, json_object *ipam, const char *path, st
                 if (asprintf(&sp, "%s.ranges[%zu]", path, i) < 0)
                         return berr_make(err, ENOMEM, "%s", path);
                 if (!json_object_is_type(set, json_type_array))
-                        return berr_make(err, EINVAL, "%s: expected an array", sp);
+                        return net_err(err, EINVAL, "%s: expected an array", sp);
                 for (size_t j = 0; j < json_object_array_length(set); j++) {
                         json_object *range = json_object_array_get_idx(set, j);
                         _cleanup_free_ char *rp = json_path_idx(sp, j), *s = NULL, *g = NULL;
@@ -262,7 +262,7 @@ static int parse_ipam(struct network *n, json_object *ipam, const char *path, st
                         if (!rp)
                                 return berr_make(err, ENOMEM, "%s", path);
                         if (!json_object_is_type(range, json_type_object))
-                                return berr_make(err, EINVAL, "%s: expected an object", rp);
+                                return net_err(err, EINVAL, "%s: expected an object", rp);
                         if (json_get_str(range, rp, "subnet", true, &s, err) < 0 ||
                             json_get_str(range, rp, "gateway", false, &g, err) < 0)
                                 return -EINVAL;
@@ -299,7 +299,7 @@ static int network_id(const char *name, char **out, struct berr **err)
         char digest[136];
 
         if (digest_buf(DIGEST_SHA256, name, strlen(name), digest, sizeof(digest)) < 0)
-                return berr_make(err, EIO, "sha256 of network name `%s`", name);
+                return net_err(err, EIO, "sha256 of network name `%s`", name);
         *out = strdup(digest + strlen("sha256:"));
         return *out ? 0 : berr_make(err, ENOMEM, "network `%s`", name);
 }
@@ -315,8 +315,7 @@ static int parse_plugins(struct network *n, json_object *conf, struct berr **err
                 return r;
         count = json_object_array_length(plugins);
         if (count == 0 || count > PLUGINS_MAX)
-                return berr_make(err, EINVAL, "plugins: expected 1 to %d plugins, got %zu", PLUGINS_MAX,
-                                 count);
+                return net_err(err, EINVAL, "plugins: expected 1 to %d plugins, got %zu", PLUGINS_MAX, count);
         for (size_t i = 0; i < count; i++) {
                 json_object *p = json_object_array_get_idx(plugins, i), *ipam;
                 _cleanup_free_ char *pp = json_path_idx("plugins", i), *type = NULL;
@@ -324,11 +323,11 @@ static int parse_plugins(struct network *n, json_object *conf, struct berr **err
                 if (!pp)
                         return berr_make(err, ENOMEM, "plugins");
                 if (!json_object_is_type(p, json_type_object))
-                        return berr_make(err, EINVAL, "%s: expected an object", pp);
+                        return net_err(err, EINVAL, "%s: expected an object", pp);
                 if (json_get_str(p, pp, "type", true, &type, err) < 0)
                         return -EINVAL;
                 if (!*type || strchr(type, '/') || streq(type, ".") || streq(type, ".."))
-                        return berr_make(err, EINVAL, "%s.type: `%s` is not a plugin name", pp, type);
+                        return net_err(err, EINVAL, "%s.type: `%s` is not a plugin name", pp, type);
                 if (i != 0)
                         continue;
                 if (!n->driver)
@@ -356,20 +355,20 @@ int conflist_parse(json_object *conf, const char *path, struct network **out, st
         if (!n)
                 return berr_make(err, ENOMEM, "%s", path);
         if (!json_object_is_type(conf, json_type_object))
-                return berr_make(err, EINVAL, "%s: expected a JSON object", path);
+                return net_err(err, EINVAL, "%s: expected a JSON object", path);
         if (json_get_str(conf, "", "cniVersion", true, &version, err) < 0 ||
             json_get_str(conf, "", "name", true, &n->name, err) < 0)
                 return berr_wrap(err, "%s", path);
         if (!cni_version_supported(version))
-                return berr_make(err, EINVAL, "%s: cniVersion %s is not supported (0.3.0 to 1.0.0)", path,
-                                 version);
+                return net_err(err, EINVAL, "%s: cniVersion %s is not supported (0.3.0 to 1.0.0)", path,
+                               version);
         if (name_check("network name", n->name, err) < 0)
                 return berr_wrap(err, "%s", path);
         base = strrchr(path, '/');
         base = base ? base + 1 : path;
         if (!strneq(base, n->name, strlen(n->name)) || !streq(base + strlen(n->name), ".conflist"))
-                return berr_make(err, EINVAL, "%s: network name `%s` does not match the file name", path,
-                                 n->name);
+                return net_err(err, EINVAL, "%s: network name `%s` does not match the file name", path,
+                               n->name);
         r = parse_meta(n, conf, err);
         if (r >= 0)
                 r = parse_plugins(n, conf, err);

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -9,6 +11,24 @@
 #include "network-internal.h"
 
 #define OR(field, def) (env && env->field && *env->field ? env->field : (def))
+
+int net_err(struct berr **err, int code, const char *fmt, ...)
+{
+        _cleanup_free_ char *msg = NULL;
+        bool fresh = err && !*err;
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = vasprintf(&msg, fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                return berr_make(err, ENOMEM, "error message");
+        berr_make(err, 0, "%s", msg);
+        if (fresh && *err)
+                (*err)->code = code;
+        return -code;
+}
 
 const char *env_config_dir(const struct network_env *env)
 {
@@ -62,15 +82,15 @@ int name_check(const char *what, const char *s, struct berr **err)
         size_t len;
 
         if (strempty(s))
-                return berr_make(err, EINVAL, "%s must not be empty", what);
+                return net_err(err, EINVAL, "%s must not be empty", what);
         len = strlen(s);
         if (len > NAME_MAX_LEN)
-                return berr_make(err, EINVAL, "%s `%.32s...` is longer than %d characters", what, s,
-                                 NAME_MAX_LEN);
+                return net_err(err, EINVAL, "%s `%.32s...` is longer than %d characters", what, s,
+                               NAME_MAX_LEN);
         for (size_t i = 0; i < len; i++)
                 if (!name_char(s[i], i == 0))
-                        return berr_make(err, EINVAL,
-                                         "invalid %s `%s`: must match [a-zA-Z0-9][a-zA-Z0-9_.-]*", what, s);
+                        return net_err(err, EINVAL, "invalid %s `%s`: must match [a-zA-Z0-9][a-zA-Z0-9_.-]*",
+                                       what, s);
         return 0;
 }
 
@@ -79,11 +99,11 @@ int ifname_check(const char *s, struct berr **err)
         size_t len = s ? strlen(s) : 0;
 
         if (len == 0 || len > 15 || streq(s, ".") || streq(s, ".."))
-                return berr_make(err, EINVAL, "invalid interface name `%s`: 1 to 15 characters", s ? s : "");
+                return net_err(err, EINVAL, "invalid interface name `%s`: 1 to 15 characters", s ? s : "");
         for (size_t i = 0; i < len; i++)
                 if (!name_char(s[i], false))
-                        return berr_make(err, EINVAL,
-                                         "invalid interface name `%s`: must match [a-zA-Z0-9_.-]+", s);
+                        return net_err(err, EINVAL, "invalid interface name `%s`: must match [a-zA-Z0-9_.-]+",
+                                       s);
         return 0;
 }
 

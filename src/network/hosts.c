@@ -39,20 +39,19 @@ int network_hosts_render(const char *base, const struct network_host_entry *entr
 
                 /* Each name ends up in a file the container's resolver parses: no spaces, no newlines. */
                 if (!entries[i].ip || ip_addr_parse(entries[i].ip, &a) < 0) {
-                        r = berr_make(err, EINVAL, "hosts entry: `%s` is not an IP address",
-                                      entries[i].ip ? entries[i].ip : "");
+                        r = net_err(err, EINVAL, "hosts entry: `%s` is not an IP address",
+                                    entries[i].ip ? entries[i].ip : "");
                         break;
                 }
                 if (strv_length(entries[i].names) == 0) {
-                        r = berr_make(err, EINVAL, "hosts entry for %s has no name", entries[i].ip);
+                        r = net_err(err, EINVAL, "hosts entry for %s has no name", entries[i].ip);
                         break;
                 }
                 ip_addr_format(&a, ip);
                 fputs(ip, f);
                 STRV_FOREACH (name, entries[i].names) {
                         if (!hostname_valid(*name)) {
-                                r = berr_make(err, EINVAL, "hosts entry: `%s` is not a valid host name",
-                                              *name);
+                                r = net_err(err, EINVAL, "hosts entry: `%s` is not a valid host name", *name);
                                 break;
                         }
                         fprintf(f, "%s%s", name == entries[i].names ? "\t" : " ", *name);
@@ -66,7 +65,7 @@ int network_hosts_render(const char *base, const struct network_host_entry *entr
         if (r < 0)
                 return r;
         if (len > HOSTS_MAX)
-                return berr_make(err, EFBIG, "hosts content is larger than %u bytes", HOSTS_MAX);
+                return net_err(err, EFBIG, "hosts content is larger than %u bytes", HOSTS_MAX);
         *out = TAKE_PTR(buf);
         return 0;
 }

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "ipaddr.h"
+#include "network-internal.h"
 
 static size_t addr_len(int family)
 {
@@ -67,11 +67,11 @@ int ip_prefix_parse(const char *s, struct ip_prefix *out, struct berr **err)
         char canon[IP_STRLEN];
 
         if (ip_cidr_parse(s, &a, out) < 0)
-                return berr_make(err, EINVAL, "invalid subnet `%s`: expected ADDRESS/PREFIX-LENGTH", s);
+                return net_err(err, EINVAL, "invalid subnet `%s`: expected ADDRESS/PREFIX-LENGTH", s);
         if (memcmp(a.b, out->addr.b, sizeof(a.b)) != 0) {
                 ip_prefix_format(out, canon);
-                return berr_make(err, EINVAL, "invalid subnet `%s`: host bits are set, did you mean %s?", s,
-                                 canon);
+                return net_err(err, EINVAL, "invalid subnet `%s`: host bits are set, did you mean %s?", s,
+                               canon);
         }
         return 0;
 }

@@ -57,7 +57,7 @@ static int run(char *const argv[], char **out, struct berr **err)
                 if (errno != EINTR)
                         return berr_errno(err, "wait for %s", argv[0]);
         if (!WIFEXITED(status) || WEXITSTATUS(status) == 127)
-                return berr_make(err, ENOENT, "%s could not run", argv[0]);
+                return net_err(err, ENOENT, "%s could not run", argv[0]);
         if (out)
                 *out = TAKE_PTR(buf);
         return WEXITSTATUS(status);
@@ -102,12 +102,12 @@ static int teardown_family(const char *bin, const char *chain, const char *comme
                               "-j",        (char *)chain, NULL};
                 log_debug("network: removing leftover masquerade rule for %s (%s)", src, chain);
                 if (run(rm, NULL, err) != 0)
-                        return berr_make(err, EIO, "%s: remove rule -s %s -j %s", bin, src, chain);
+                        return net_err(err, EIO, "%s: remove rule -s %s -j %s", bin, src, chain);
         }
         if (run(exists, NULL, NULL) != 0)
                 return 0;
         if (run(flush, NULL, err) != 0 || run(del, NULL, err) != 0)
-                return berr_make(err, EIO, "%s: remove chain %s", bin, chain);
+                return net_err(err, EIO, "%s: remove chain %s", bin, chain);
         return 0;
 }
 
@@ -135,7 +135,7 @@ int ipmasq_teardown(json_object *conflist, const char *container_id, struct berr
             asprintf(&comment, "name: \"%s\" id: \"%s\"", json_object_get_string(name), container_id) < 0)
                 return berr_make(err, ENOMEM, "masquerade rules");
         if (digest_buf(DIGEST_SHA512, key, strlen(key), digest, sizeof(digest)) < 0)
-                return berr_make(err, EIO, "sha512");
+                return net_err(err, EIO, "sha512");
         snprintf(chain, sizeof(chain), "CNI-%.24s", digest + strlen("sha512:"));
         if (teardown_family("iptables", chain, comment, err) < 0 ||
             teardown_family("ip6tables", chain, comment, err) < 0)

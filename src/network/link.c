@@ -39,7 +39,7 @@ static int bridge_ports(const char *name, char ***out, struct berr **err)
         d = opendir(dir);
         if (!d) {
                 if (errno == ENOENT)
-                        return berr_make(err, EINVAL, "interface `%s` is not a bridge", name);
+                        return net_err(err, EINVAL, "interface `%s` is not a bridge", name);
                 return berr_errno(err, "open `%s`", dir);
         }
         while ((de = readdir(d)))
@@ -61,7 +61,7 @@ int bridge_delete(const char *name, struct berr **err)
         if (r < 0)
                 return r;
         if (ports)
-                return berr_make(err, EBUSY, "bridge `%s` still has interface `%s` attached", name, ports[0]);
+                return net_err(err, EBUSY, "bridge `%s` still has interface `%s` attached", name, ports[0]);
         fd = socket(AF_LOCAL, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         if (fd < 0)
                 return berr_errno(err, "socket");

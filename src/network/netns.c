@@ -116,7 +116,7 @@ int network_netns_create(const struct network_env *env, const char *name, char *
                 return r;
         fd = open(p, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0444);
         if (fd < 0)
-                return errno == EEXIST ? berr_make(err, EEXIST, "network namespace `%s` already exists", p)
+                return errno == EEXIST ? net_err(err, EEXIST, "network namespace `%s` already exists", p)
                                        : berr_errno(err, "create `%s`", p);
         fd = safe_close(fd);
         if (pipe2(pipes, O_CLOEXEC) < 0) {

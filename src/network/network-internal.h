@@ -8,7 +8,11 @@
 #include "ipaddr.h"
 #include "network.h"
 
-/* ---- env.c: defaults, names, locking ---- */
+/* ---- env.c: defaults, names, locking, errors ---- */
+
+/* An error whose code tells callers what kind it is (ENOENT, EBUSY, EADDRINUSE,
+ * ...) while the message stands alone, without strerror appended. */
+int net_err(struct berr **err, int code, const char *fmt, ...) _printf_(3, 4);
 
 const char *env_config_dir(const struct network_env *env);
 const char *env_state_dir(const struct network_env *env);

@@ -35,13 +35,13 @@ static int parse_range(const char *spec, const char *s, uint16_t *lo, uint16_t *
 
         if (dash ? parse_num(s, (size_t)(dash - s), lo) < 0 || parse_num(dash + 1, strlen(dash + 1), hi) < 0
                  : parse_num(s, strlen(s), lo) < 0)
-                return berr_make(err, EINVAL,
-                                 "invalid port mapping `%s`: `%s` is not a port (1-65535) or range", spec, s);
+                return net_err(err, EINVAL,
+                               "invalid port mapping `%s`: `%s` is not a port (1-65535) or range", spec, s);
         if (!dash)
                 *hi = *lo;
         if (*hi < *lo)
-                return berr_make(err, EINVAL, "invalid port mapping `%s`: range `%s` ends before it starts",
-                                 spec, s);
+                return net_err(err, EINVAL, "invalid port mapping `%s`: range `%s` ends before it starts",
+                               spec, s);
         return 0;
 }
 
@@ -56,15 +56,15 @@ static int parse_protocols(const char *spec, const char *s, char protos[3][5], s
         for (char *p = strtok_r(copy, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
                 bool dup = false;
                 if (!streq(p, "tcp") && !streq(p, "udp") && !streq(p, "sctp"))
-                        return berr_make(err, EINVAL, "invalid port mapping `%s`: unknown protocol `%s`",
-                                         spec, p);
+                        return net_err(err, EINVAL, "invalid port mapping `%s`: unknown protocol `%s`", spec,
+                                       p);
                 for (size_t i = 0; i < *n; i++)
                         dup |= streq(protos[i], p);
                 if (!dup)
                         strcpy(protos[(*n)++], p);
         }
         if (*n == 0)
-                return berr_make(err, EINVAL, "invalid port mapping `%s`: empty protocol", spec);
+                return net_err(err, EINVAL, "invalid port mapping `%s`: empty protocol", spec);
         return 0;
 }
 
@@ -74,8 +74,8 @@ static int grow(struct network_port **ports, size_t n, size_t more, const char *
         struct network_port *v;
 
         if (n + more > NETWORK_PORTS_MAX)
-                return berr_make(err, E2BIG, "port mapping `%s`: more than %d port mappings", spec,
-                                 NETWORK_PORTS_MAX);
+                return net_err(err, E2BIG, "port mapping `%s`: more than %d port mappings", spec,
+                               NETWORK_PORTS_MAX);
         v = realloc(*ports, (n + more) * sizeof(*v));
         if (!v)
                 return berr_make(err, ENOMEM, "port mapping");
@@ -126,8 +126,8 @@ int network_port_parse(const char *spec, struct network_port **ports, size_t *n,
         if (rest[0] == '[') {
                 char *close = strchr(rest, ']');
                 if (!close || close[1] != ':')
-                        return berr_make(err, EINVAL,
-                                         "invalid port mapping `%s`: expected [IPv6]:HOST:CONTAINER", spec);
+                        return net_err(err, EINVAL,
+                                       "invalid port mapping `%s`: expected [IPv6]:HOST:CONTAINER", spec);
                 *close = '\0';
                 r = host_ip_parse(spec, rest + 1, host_ip, true, err);
                 if (r < 0)
@@ -135,8 +135,8 @@ int network_port_parse(const char *spec, struct network_port **ports, size_t *n,
                 rest = close + 2;
                 c1 = strchr(rest, ':');
                 if (!c1 || strchr(c1 + 1, ':'))
-                        return berr_make(err, EINVAL,
-                                         "invalid port mapping `%s`: expected [IPv6]:HOST:CONTAINER", spec);
+                        return net_err(err, EINVAL,
+                                       "invalid port mapping `%s`: expected [IPv6]:HOST:CONTAINER", spec);
                 *c1 = '\0';
                 host = rest;
                 cont = c1 + 1;
@@ -148,9 +148,9 @@ int network_port_parse(const char *spec, struct network_port **ports, size_t *n,
                 cont = c1 + 1;
         } else {
                 if (strchr(c2 + 1, ':'))
-                        return berr_make(err, EINVAL,
-                                         "invalid port mapping `%s`: write IPv6 host addresses in brackets",
-                                         spec);
+                        return net_err(err, EINVAL,
+                                       "invalid port mapping `%s`: write IPv6 host addresses in brackets",
+                                       spec);
                 *c1 = *c2 = '\0';
                 r = host_ip_parse(spec, rest, host_ip, false, err);
                 if (r < 0)
@@ -193,7 +193,7 @@ int network_port_parse(const char *spec, struct network_port **ports, size_t *n,
 int network_port_parse_exposed(const char *spec, struct network_port **ports, size_t *n, struct berr **err)
 {
         if (strchr(spec, ':'))
-                return berr_make(err, EINVAL, "invalid exposed port `%s`: expected PORT[-END][/PROTO]", spec);
+                return net_err(err, EINVAL, "invalid exposed port `%s`: expected PORT[-END][/PROTO]", spec);
         return network_port_parse(spec, ports, n, err);
 }
 
@@ -235,10 +235,10 @@ int ports_from_json(json_object *arr, const char *what, struct network_port **ou
         size_t count;
 
         if (!json_object_is_type(arr, json_type_array))
-                return berr_make(err, EINVAL, "%s: expected an array", what);
+                return net_err(err, EINVAL, "%s: expected an array", what);
         count = json_object_array_length(arr);
         if (count > NETWORK_PORTS_MAX)
-                return berr_make(err, E2BIG, "%s: more than %d port mappings", what, NETWORK_PORTS_MAX);
+                return net_err(err, E2BIG, "%s: more than %d port mappings", what, NETWORK_PORTS_MAX);
         v = calloc(count + 1, sizeof(*v));
         if (!v)
                 return berr_make(err, ENOMEM, "%s", what);
@@ -251,16 +251,16 @@ int ports_from_json(json_object *arr, const char *what, struct network_port **ou
                 if (!p)
                         return berr_make(err, ENOMEM, "%s", what);
                 if (!json_object_is_type(o, json_type_object))
-                        return berr_make(err, EINVAL, "%s: expected an object", p);
+                        return net_err(err, EINVAL, "%s: expected an object", p);
                 if (json_get_int64(o, p, "hostPort", 1, 65535, &hp, err) <= 0 ||
                     json_get_int64(o, p, "containerPort", 1, 65535, &cp, err) <= 0 ||
                     json_get_str(o, p, "protocol", true, &proto, err) < 0 ||
                     json_get_str(o, p, "hostIP", false, &ip, err) < 0)
-                        return berr_make(err, EINVAL, "%s: needs hostPort, containerPort and protocol", p);
+                        return net_err(err, EINVAL, "%s: needs hostPort, containerPort and protocol", p);
                 if (!streq(proto, "tcp") && !streq(proto, "udp") && !streq(proto, "sctp"))
-                        return berr_make(err, EINVAL, "%s.protocol: unknown protocol `%s`", p, proto);
+                        return net_err(err, EINVAL, "%s.protocol: unknown protocol `%s`", p, proto);
                 if (ip && *ip && ip_addr_parse(ip, &a) < 0)
-                        return berr_make(err, EINVAL, "%s.hostIP: `%s` is not an IP address", p, ip);
+                        return net_err(err, EINVAL, "%s.hostIP: `%s` is not an IP address", p, ip);
                 v[i].host_port = (uint16_t)hp;
                 v[i].container_port = (uint16_t)cp;
                 strcpy(v[i].protocol, proto);
@@ -414,12 +414,12 @@ static int probe_error(const struct network_port *p, uint16_t port, int r, struc
         const char *ip = *p->host_ip ? p->host_ip : "0.0.0.0";
 
         if (r == -EADDRINUSE)
-                return berr_make(err, EADDRINUSE, "host port %s:%u/%s is already in use on the host", ip,
-                                 port, p->protocol);
+                return net_err(err, EADDRINUSE, "host port %s:%u/%s is already in use on the host", ip, port,
+                               p->protocol);
         if (r == -EADDRNOTAVAIL)
-                return berr_make(err, EADDRNOTAVAIL,
-                                 "host IP %s of port mapping %u/%s is not an address of this host", ip, port,
-                                 p->protocol);
+                return net_err(err, EADDRNOTAVAIL,
+                               "host IP %s of port mapping %u/%s is not an address of this host", ip, port,
+                               p->protocol);
         return berr_make(err, -r, "bind host port %s:%u/%s", ip, port, p->protocol);
 }
 
@@ -434,8 +434,8 @@ static int choose(struct network_port *ports, size_t i, const struct used_port *
         if (p->host_port && !p->host_port_end) {
                 owner = taken_by(used, n_used, ports, i, p->host_ip, p->host_port, p->protocol);
                 if (owner)
-                        return berr_make(err, EADDRINUSE, "host port %u/%s is already mapped by %s",
-                                         p->host_port, p->protocol, owner);
+                        return net_err(err, EADDRINUSE, "host port %u/%s is already mapped by %s",
+                                       p->host_port, p->protocol, owner);
                 r = probe(p->host_ip, p->host_port, p->protocol, fd, &bound);
                 return r < 0 ? probe_error(p, p->host_port, r, err) : 0;
         }
@@ -452,8 +452,8 @@ static int choose(struct network_port *ports, size_t i, const struct used_port *
                         p->host_port_end = 0;
                         return 0;
                 }
-                return berr_make(err, EADDRINUSE, "no free host port in %u-%u/%s", p->host_port,
-                                 p->host_port_end, p->protocol);
+                return net_err(err, EADDRINUSE, "no free host port in %u-%u/%s", p->host_port,
+                               p->host_port_end, p->protocol);
         }
         for (int attempt = 0; attempt < RANDOM_PORT_ATTEMPTS; attempt++) {
                 int tmp = -1;
@@ -471,8 +471,7 @@ static int choose(struct network_port *ports, size_t i, const struct used_port *
                         safe_close(tmp);
                 return 0;
         }
-        return berr_make(err, EADDRINUSE, "no free host port found for %u/%s", p->container_port,
-                         p->protocol);
+        return net_err(err, EADDRINUSE, "no free host port found for %u/%s", p->container_port, p->protocol);
 }
 
 int ports_allocate_locked(const struct network_env *env, struct network_port *ports, size_t n, int **fds,
@@ -486,7 +485,7 @@ int ports_allocate_locked(const struct network_env *env, struct network_port *po
         if (n == 0)
                 return 0;
         if (n > NETWORK_PORTS_MAX)
-                return berr_make(err, E2BIG, "more than %d port mappings", NETWORK_PORTS_MAX);
+                return net_err(err, E2BIG, "more than %d port mappings", NETWORK_PORTS_MAX);
         r = collect_used(env, &used, &n_used, err);
         if (r < 0)
                 return r;

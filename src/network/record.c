@@ -53,7 +53,7 @@ int record_write(const struct network_env *env, json_object *rec, struct berr **
         int r;
 
         if (!net || !id || !ifname)
-                return berr_make(err, EINVAL, "incomplete network record");
+                return net_err(err, EINVAL, "incomplete network record");
         dir = results_dir(env, net);
         path = record_path(env, net, id, ifname);
         if (!dir || !path)
@@ -65,8 +65,8 @@ int record_write(const struct network_env *env, json_object *rec, struct berr **
                 json_object_object_add(rec, "kind", json_object_new_string(RECORD_KIND));
         data = json_to_string(rec, false);
         if (strlen(data) > RECORD_MAX)
-                return berr_make(err, EFBIG, "network record for container %s is larger than %u bytes", id,
-                                 RECORD_MAX);
+                return net_err(err, EFBIG, "network record for container %s is larger than %u bytes", id,
+                               RECORD_MAX);
         return write_file_atomic_at(AT_FDCWD, path, data, strlen(data), 0600, err);
 }
 
@@ -76,12 +76,11 @@ static int record_validate(json_object *rec, const char *path, struct berr **err
         const char *kind = str_field(rec, "kind");
 
         if (!json_object_is_type(rec, json_type_object) || !kind || !streq(kind, RECORD_KIND))
-                return berr_make(err, EINVAL, "%s: not a berth network record", path);
+                return net_err(err, EINVAL, "%s: not a berth network record", path);
         if (!str_field(rec, "network") || !str_field(rec, "containerId") || !str_field(rec, "ifName"))
-                return berr_make(err, EINVAL, "%s: network record lacks network, containerId or ifName",
-                                 path);
+                return net_err(err, EINVAL, "%s: network record lacks network, containerId or ifName", path);
         if (!json_object_object_get_ex(rec, "config", &v) || !json_object_is_type(v, json_type_object))
-                return berr_make(err, EINVAL, "%s: network record lacks its CNI configuration", path);
+                return net_err(err, EINVAL, "%s: network record lacks its CNI configuration", path);
         return 0;
 }
 
@@ -174,7 +173,7 @@ static int list_dir(const char *dir, const char *suffix, char ***out, size_t *n,
                 if (*suffix ? len <= sl || !streq(de->d_name + len - sl, suffix) : !is_dir(d, de))
                         continue;
                 if (++count > RECORDS_MAX)
-                        return berr_make(err, E2BIG, "`%s` has more than %d entries", dir, RECORDS_MAX);
+                        return net_err(err, E2BIG, "`%s` has more than %d entries", dir, RECORDS_MAX);
                 if (strv_extend(&names, de->d_name) < 0)
                         return berr_make(err, ENOMEM, "list `%s`", dir);
         }
@@ -212,7 +211,7 @@ static int list_network(const char *dir, json_object ***out, size_t *n, struct b
                         return r;
                 if (*n >= RECORDS_MAX) {
                         json_object_put(rec);
-                        return berr_make(err, E2BIG, "more than %d network records", RECORDS_MAX);
+                        return net_err(err, E2BIG, "more than %d network records", RECORDS_MAX);
                 }
                 nv = realloc(*out, (*n + 1) * sizeof(*nv));
                 if (!nv) {

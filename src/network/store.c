@@ -81,8 +81,8 @@ static int load_all(const struct network_env *env, struct network ***out, size_t
                 if (de->d_name[0] == '.' || len <= 9 || !streq(de->d_name + len - 9, ".conflist"))
                         continue;
                 if (count >= NETWORKS_MAX) {
-                        r = berr_make(err, E2BIG, "`%s` holds more than %d networks", env_config_dir(env),
-                                      NETWORKS_MAX);
+                        r = net_err(err, E2BIG, "`%s` holds more than %d networks", env_config_dir(env),
+                                    NETWORKS_MAX);
                         break;
                 }
                 p = path_join(env_config_dir(env), de->d_name);
@@ -140,16 +140,16 @@ static int check_overlaps(const struct ip_prefix *p, struct network *const *nets
                         if (ip_prefix_parse(nets[i]->subnets[j].subnet, &q, NULL) < 0 ||
                             !ip_prefix_overlaps(p, &q))
                                 continue;
-                        return berr_make(err, EEXIST, "subnet %s overlaps subnet %s of network `%s`", a,
-                                         nets[i]->subnets[j].subnet, nets[i]->name);
+                        return net_err(err, EEXIST, "subnet %s overlaps subnet %s of network `%s`", a,
+                                       nets[i]->subnets[j].subnet, nets[i]->name);
                 }
         }
         for (size_t i = 0; i < n_host; i++) {
                 if (!ip_prefix_overlaps(p, &host[i]))
                         continue;
                 ip_addr_format(&host[i].addr, b);
-                return berr_make(err, EEXIST, "subnet %s overlaps address %s/%u of host interface `%s`", a, b,
-                                 host[i].len, host_links[i]);
+                return net_err(err, EEXIST, "subnet %s overlaps address %s/%u of host interface `%s`", a, b,
+                               host[i].len, host_links[i]);
         }
         return 0;
 }
@@ -171,11 +171,11 @@ static int parse_labels(const char *const *labels, char ***out, struct berr **er
                 _cleanup_free_ char *key = NULL;
 
                 if (++count > LABELS_MAX)
-                        return berr_make(err, E2BIG, "more than %d labels", LABELS_MAX);
+                        return net_err(err, E2BIG, "more than %d labels", LABELS_MAX);
                 if (!eq || eq == *l)
-                        return berr_make(err, EINVAL, "invalid label `%s`: expected KEY=VALUE", *l);
+                        return net_err(err, EINVAL, "invalid label `%s`: expected KEY=VALUE", *l);
                 if ((size_t)(eq - *l) > LABEL_KEY_MAX || strlen(eq + 1) > LABEL_VAL_MAX)
-                        return berr_make(err, EINVAL, "label `%.40s...` is too long", *l);
+                        return net_err(err, EINVAL, "label `%.40s...` is too long", *l);
                 key = strndup(*l, (size_t)(eq - *l));
                 if (!key || strv_push(out, TAKE_PTR(key)) < 0 || strv_extend(out, eq + 1) < 0)
                         return berr_make(err, ENOMEM, "labels");
@@ -206,9 +206,9 @@ static int choose_subnets(const struct network_env *env, const struct network_cr
         struct ip_prefix def;
 
         if (n > SUBNETS_MAX)
-                return berr_make(err, E2BIG, "more than %d subnets", SUBNETS_MAX);
+                return net_err(err, E2BIG, "more than %d subnets", SUBNETS_MAX);
         if (n_gw > n)
-                return berr_make(err, EINVAL, "--gateway needs a --subnet for each gateway");
+                return net_err(err, EINVAL, "--gateway needs a --subnet for each gateway");
         spec->subnets = calloc(MAX(n, 1), sizeof(*spec->subnets));
         spec->gateways = calloc(MAX(n, 1), sizeof(*spec->gateways));
         if (!spec->subnets || !spec->gateways)
@@ -223,23 +223,23 @@ static int choose_subnets(const struct network_env *env, const struct network_cr
                 bits = (p->addr.family == AF_INET ? 32 : 128) - p->len;
                 /* Room for the gateway and at least one container. */
                 if (bits < 2)
-                        return berr_make(err, EINVAL, "subnet %s is too small: at least /%u",
-                                         opts->subnets[i], p->addr.family == AF_INET ? 30 : 126);
+                        return net_err(err, EINVAL, "subnet %s is too small: at least /%u", opts->subnets[i],
+                                       p->addr.family == AF_INET ? 30 : 126);
                 for (size_t j = 0; j < i; j++)
                         if (ip_prefix_overlaps(p, &spec->subnets[j]))
-                                return berr_make(err, EINVAL, "subnets %s and %s overlap", opts->subnets[j],
-                                                 opts->subnets[i]);
+                                return net_err(err, EINVAL, "subnets %s and %s overlap", opts->subnets[j],
+                                               opts->subnets[i]);
                 r = check_overlaps(p, c->nets, c->n_nets, c->host, c->host_links, c->n_host, err);
                 if (r < 0)
                         return r;
                 if (i < n_gw && !strempty(opts->gateways[i])) {
                         if (ip_addr_parse(opts->gateways[i], &spec->gateways[i]) < 0)
-                                return berr_make(err, EINVAL, "invalid gateway `%s`", opts->gateways[i]);
+                                return net_err(err, EINVAL, "invalid gateway `%s`", opts->gateways[i]);
                         if (!ip_prefix_contains(p, &spec->gateways[i]) ||
                             ip_prefix_is_reserved(p, &spec->gateways[i]) ||
                             !memcmp(p->addr.b, spec->gateways[i].b, 16))
-                                return berr_make(err, EINVAL, "gateway %s is not a host address of subnet %s",
-                                                 opts->gateways[i], opts->subnets[i]);
+                                return net_err(err, EINVAL, "gateway %s is not a host address of subnet %s",
+                                               opts->gateways[i], opts->subnets[i]);
                 } else {
                         ip_prefix_nth(p, 1, &spec->gateways[i]);
                 }
@@ -263,7 +263,7 @@ static int choose_subnets(const struct network_env *env, const struct network_cr
                 spec->n_subnets = 1;
                 return 0;
         }
-        return berr_make(err, ENOSPC, "no free subnet left in 10.89.0.0/16: pass --subnet");
+        return net_err(err, ENOSPC, "no free subnet left in 10.89.0.0/16: pass --subnet");
 }
 
 static int choose_bridge(const struct network_env *env, const struct network_create_opts *opts,
@@ -274,8 +274,8 @@ static int choose_bridge(const struct network_env *env, const struct network_cre
                         return berr_wrap(err, "--bridge");
                 for (size_t i = 0; i < c->n_nets; i++)
                         if (c->nets[i]->bridge && streq(c->nets[i]->bridge, opts->bridge))
-                                return berr_make(err, EEXIST, "bridge `%s` is already used by network `%s`",
-                                                 opts->bridge, c->nets[i]->name);
+                                return net_err(err, EEXIST, "bridge `%s` is already used by network `%s`",
+                                               opts->bridge, c->nets[i]->name);
                 *out = strdup(opts->bridge);
                 return *out ? 0 : berr_make(err, ENOMEM, "bridge");
         }
@@ -288,7 +288,7 @@ static int choose_bridge(const struct network_env *env, const struct network_cre
                 *out = strdup(name);
                 return *out ? 0 : berr_make(err, ENOMEM, "bridge");
         }
-        return berr_make(err, ENOSPC, "no free bridge name: pass --bridge");
+        return net_err(err, ENOSPC, "no free bridge name: pass --bridge");
 }
 
 /* With the lock held. */
@@ -306,7 +306,7 @@ static int create_locked(const struct network_env *env, const struct network_cre
         if (!path)
                 return berr_make(err, ENOMEM, "network");
         if (access(path, F_OK) == 0)
-                return berr_make(err, EEXIST, "network `%s` already exists", opts->name);
+                return net_err(err, EEXIST, "network `%s` already exists", opts->name);
         r = parse_labels(opts->labels, &labels, err);
         if (r < 0)
                 return r;
@@ -364,7 +364,7 @@ int network_create(const struct network_env *env, const struct network_create_op
         if (r < 0)
                 return r;
         if (is_reserved(opts->name) || streq(opts->name, env_default_name(env)))
-                return berr_make(err, EINVAL, "network name `%s` is reserved", opts->name);
+                return net_err(err, EINVAL, "network name `%s` is reserved", opts->name);
         r = env_lock(env, &lock, err);
         if (r < 0)
                 return r;
@@ -388,7 +388,7 @@ int network_load_locked(const struct network_env *env, const char *name, json_ob
                     .subnets = subnets,
                 };
                 if (!streq(name, env_default_name(env)))
-                        return berr_make(err, ENOENT, "network `%s` not found", name);
+                        return net_err(err, ENOENT, "network `%s` not found", name);
                 r = create_locked(env, &def, NULL, err);
                 if (r < 0)
                         return berr_wrap(err, "create default network `%s`", name);
@@ -532,7 +532,7 @@ int network_remove(const struct network_env *env, const char *name, bool allow_d
         if (r < 0)
                 return r;
         if (streq(name, env_default_name(env)) && !allow_default)
-                return berr_make(err, EPERM, "the default network `%s` cannot be removed", name);
+                return net_err(err, EPERM, "the default network `%s` cannot be removed", name);
         path = conflist_path(env, name);
         results = path_join(env_state_dir(env), "results");
         if (!path || !results)
@@ -541,7 +541,7 @@ int network_remove(const struct network_env *env, const char *name, bool allow_d
         if (r < 0)
                 return r;
         if (access(path, F_OK) < 0 && errno == ENOENT)
-                return berr_make(err, ENOENT, "network `%s` not found", name);
+                return net_err(err, ENOENT, "network `%s` not found", name);
         r = conflist_load(path, &conf, &net, err);
         if (r < 0)
                 return r;
@@ -549,8 +549,8 @@ int network_remove(const struct network_env *env, const char *name, bool allow_d
         if (r >= 0 && n_recs > 0) {
                 json_object *id = NULL;
                 json_object_object_get_ex(recs[0], "containerId", &id);
-                r = berr_make(err, EBUSY, "network `%s` is in use by %zu container%s (%s%s)", name, n_recs,
-                              n_recs == 1 ? "" : "s", json_object_get_string(id), n_recs > 1 ? ", ..." : "");
+                r = net_err(err, EBUSY, "network `%s` is in use by %zu container%s (%s%s)", name, n_recs,
+                            n_recs == 1 ? "" : "s", json_object_get_string(id), n_recs > 1 ? ", ..." : "");
         }
         record_listv_free(recs, n_recs);
         if (r >= 0 && net->bridge && streq(net->driver, "bridge"))

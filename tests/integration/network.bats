@@ -264,7 +264,7 @@ restore_host() {
         check_clean
 }
 
-@test "port mappings: reachable at 127.0.0.1, at the bridge address and at the container address" {
+@test "port mappings: reachable at 127.0.0.1, at host addresses from this and another host, at the container" {
         ns_add a
         port=$(free_port)
         A=$(attach "${TAG}def" a web -p "$port:80" --expose 8080)
@@ -280,6 +280,16 @@ restore_host() {
         [ "$(get "127.0.0.1:$port")" = "hello from a" ]
         [ "$(get "$NETP.0.1:$port")" = "hello from a" ]
         [ "$(get "127.0.0.1:$rport")" = "hello from a" ]
+        # From another host: a namespace wired to this one by a veth pair.
+        ns_add ext
+        in_ns ext ip link add eth0 type veth peer name "${TAG}x" netns $$
+        ip addr add "$NETP.99.1/30" dev "${TAG}x"
+        ip link set "${TAG}x" up
+        in_ns ext ip addr add "$NETP.99.2/30" dev eth0
+        in_ns ext ip link set eth0 up
+        [ "$(in_ns ext timeout 10 busybox wget -q -O - "http://$NETP.99.1:$port/")" = "hello from a" ]
+        ip link del "${TAG}x"
+        ns_rm ext
         "$NETCTL" ps | grep -q "0.0.0.0:$port->80/tcp"
         detach "${TAG}def" a
         # The mapping is gone with the attachment (the server still runs in the namespace).
