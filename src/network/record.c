@@ -122,14 +122,12 @@ int record_remove(const struct network_env *env, const char *network, const char
                   const char *ifname, struct berr **err)
 {
         _cleanup_free_ char *path = record_path(env, network, container_id, ifname);
-        _cleanup_free_ char *dir = results_dir(env, network);
 
-        if (!path || !dir)
+        if (!path)
                 return berr_make(err, ENOMEM, "network record");
+        /* The directory stays (an attach may be writing into it): network_remove() takes it. */
         if (unlink(path) < 0 && errno != ENOENT)
                 return berr_errno(err, "remove `%s`", path);
-        /* The directory goes with its last record; another attach may have just recreated it. */
-        (void)rmdir(dir);
         return 0;
 }
 
