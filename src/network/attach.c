@@ -153,10 +153,10 @@ static int del_record(const struct network_env *env, json_object *rec, struct be
         int r;
 
         record_call(env, rec, "DEL", &call);
-        r = cni_list_run(&call, rec_obj(rec, "config"), rec_obj(rec, "runtimeConfig"),
-                         prev ? prev : rec_obj(rec, "partialResult"), NULL, err);
+        prev = prev ? prev : rec_obj(rec, "partialResult");
+        r = cni_list_run(&call, rec_obj(rec, "config"), rec_obj(rec, "runtimeConfig"), prev, NULL, err);
         if (r >= 0)
-                r = ipmasq_teardown(rec_obj(rec, "config"), call.container_id, err);
+                r = ipmasq_teardown(rec_obj(rec, "config"), call.container_id, prev, err);
         if (r < 0)
                 return r;
         return record_remove(env, rec_str(rec, "network"), rec_str(rec, "containerId"),

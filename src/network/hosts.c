@@ -75,16 +75,15 @@ static int push_entry(struct network_host_entry **v, size_t *n, const struct net
 {
         struct network_host_entry *nv, e = {0};
         const char *slash = strchr(address, '/');
+        char shortid[SHORT_ID_LEN + 1];
 
         e.ip = slash ? strndup(address, (size_t)(slash - address)) : strdup(address);
         if (!e.ip || strv_extend(&e.names, a->container_name) < 0)
                 goto oom;
-        if (strlen(a->container_id) > SHORT_ID_LEN || !streq(a->container_id, a->container_name)) {
-                char shortid[SHORT_ID_LEN + 1];
-                snprintf(shortid, sizeof(shortid), "%s", a->container_id);
-                if (!streq(shortid, a->container_name) && strv_extend(&e.names, shortid) < 0)
-                        goto oom;
-        }
+        snprintf(shortid, sizeof(shortid), "%s", a->container_id);
+        if (!streq(shortid, a->container_name) && hostname_valid(shortid) &&
+            strv_extend(&e.names, shortid) < 0)
+                goto oom;
         nv = realloc(*v, (*n + 1) * sizeof(*nv));
         if (!nv)
                 goto oom;

@@ -74,9 +74,9 @@ static int teardown_family(const char *bin, const char *chain, const char *comme
         char suffix[64];
         int r;
 
-        r = run(list, &rules, &e);
+        /* The common case, the plugin cleaned up: one call. No binary or table counts as no chain. */
+        r = run(exists, NULL, &e);
         if (r != 0) {
-                /* No such binary or table: nothing of ours can be there. */
                 if (r < 0 && e->code != ENOENT) {
                         berr_move(err, &e);
                         return r;
@@ -84,6 +84,9 @@ static int teardown_family(const char *bin, const char *chain, const char *comme
                 berr_free(e);
                 return 0;
         }
+        r = run(list, &rules, err);
+        if (r != 0)
+                return r < 0 ? r : net_err(err, EIO, "%s -t nat -S POSTROUTING failed", bin);
         snprintf(suffix, sizeof(suffix), " -j %s", chain);
         for (char *line = rules, *next; line && *line; line = next) {
                 char *src, *end;
@@ -104,19 +107,35 @@ static int teardown_family(const char *bin, const char *chain, const char *comme
                 if (run(rm, NULL, err) != 0)
                         return net_err(err, EIO, "%s: remove rule -s %s -j %s", bin, src, chain);
         }
-        if (run(exists, NULL, NULL) != 0)
-                return 0;
         if (run(flush, NULL, err) != 0 || run(del, NULL, err) != 0)
                 return net_err(err, EIO, "%s: remove chain %s", bin, chain);
         return 0;
 }
 
-int ipmasq_teardown(json_object *conflist, const char *container_id, struct berr **err)
+/* Address families of the result's addresses; both when there is no result. */
+static void result_families(json_object *result, bool *v4, bool *v6)
+{
+        json_object *ips, *addr;
+
+        *v4 = *v6 = !result;
+        if (!result || !json_object_object_get_ex(result, "ips", &ips) ||
+            !json_object_is_type(ips, json_type_array))
+                return;
+        for (size_t i = 0; i < json_object_array_length(ips); i++)
+                if (json_object_object_get_ex(json_object_array_get_idx(ips, i), "address", &addr)) {
+                        if (strchr(json_object_get_string(addr), ':'))
+                                *v6 = true;
+                        else
+                                *v4 = true;
+                }
+}
+
+int ipmasq_teardown(json_object *conflist, const char *container_id, json_object *result, struct berr **err)
 {
         json_object *plugins, *name;
         _cleanup_free_ char *key = NULL, *comment = NULL;
         char digest[160], chain[32];
-        bool masq = false;
+        bool masq = false, v4, v6;
 
         if (!json_object_object_get_ex(conflist, "name", &name) ||
             !json_object_object_get_ex(conflist, "plugins", &plugins) ||
@@ -137,8 +156,9 @@ int ipmasq_teardown(json_object *conflist, const char *container_id, struct berr
         if (digest_buf(DIGEST_SHA512, key, strlen(key), digest, sizeof(digest)) < 0)
                 return net_err(err, EIO, "sha512");
         snprintf(chain, sizeof(chain), "CNI-%.24s", digest + strlen("sha512:"));
-        if (teardown_family("iptables", chain, comment, err) < 0 ||
-            teardown_family("ip6tables", chain, comment, err) < 0)
+        result_families(result, &v4, &v6);
+        if ((v4 && teardown_family("iptables", chain, comment, err) < 0) ||
+            (v6 && teardown_family("ip6tables", chain, comment, err) < 0))
                 return berr_wrap(err, "remove masquerade rules of container %s", container_id);
         return 0;
 }

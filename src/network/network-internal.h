@@ -130,8 +130,9 @@ int cni_list_check_plugins(json_object *conflist, const char *cni_path, struct b
 
 /* ---- ipmasq.c ---- */
 
-/* Removes the bridge plugin's masquerade rules for a container if DEL left them. */
-int ipmasq_teardown(json_object *conflist, const char *container_id, struct berr **err);
+/* Removes the bridge plugin's masquerade rules for a container if DEL left
+ * them; result (may be NULL) says which address families to look at. */
+int ipmasq_teardown(json_object *conflist, const char *container_id, json_object *result, struct berr **err);
 
 /* ---- record.c: the results cache ---- */
 

@@ -712,6 +712,44 @@ static void test_hosts_render(void **state)
         assert_non_null(strstr(err->msg, "`banana` is not an IP address"));
 }
 
+static void write_record(const char *net, const char *id, const char *name, const char *address)
+{
+        char dir[256], path[400], text[1024];
+
+        snprintf(dir, sizeof(dir), "%s/results/%s", state_dir, net);
+        assert_int_equal(mkdir_p(dir, 0700, NULL), 0);
+        snprintf(path, sizeof(path), "%s/%s@eth0.json", dir, id);
+        snprintf(
+            text, sizeof(text),
+            "{\"kind\":\"berth-cni-cache/v1\",\"network\":\"%s\",\"containerId\":\"%s\",\"containerName\":"
+            "\"%s\",\"ifName\":\"eth0\",\"config\":{}%s%s%s}",
+            net, id, name, address ? ",\"result\":{\"cniVersion\":\"1.0.0\",\"ips\":[{\"address\":\"" : "",
+            address ? address : "", address ? "\"}]}" : "");
+        write_text(path, text, 0600);
+}
+
+static void test_hosts_collect(void **state)
+{
+        const char *nets[] = {"front", "back", NULL};
+        struct network_host_entry *e = NULL;
+        _cleanup_free_ char *out = NULL;
+        char dir[256];
+        size_t n = 0;
+
+        write_record("front", "0123456789abcdef", "web", "10.89.1.2/24");
+        write_record("front", "a..b", "db", "10.89.1.3/24");
+        write_record("front", "c3", "bad_name-", "10.89.1.4/24");
+        write_record("front", "c4", "pending", NULL);
+        write_record("back", "0123456789abcdef", "web", "fd00::2/64");
+        assert_int_equal(network_hosts_collect(&env, nets, &e, &n, NULL), 0);
+        /* Invalid names and unfinished attachments are left out; ids are shortened. */
+        assert_int_equal(network_hosts_render("", e, n, &out, NULL), 0);
+        assert_string_equal(out, "10.89.1.2\tweb 0123456789ab\n10.89.1.3\tdb\nfd00::2\tweb 0123456789ab\n");
+        network_host_entries_free(e, n);
+        snprintf(dir, sizeof(dir), "%s/results", state_dir);
+        assert_int_equal(rm_rf_at(AT_FDCWD, dir, NULL), 0);
+}
+
 /* ---- networks on disk ---- */
 
 static void test_network_store(void **state)
@@ -1025,6 +1063,7 @@ int main(void)
             cmocka_unit_test(test_ports_allocate),
             cmocka_unit_test(test_ports_mapped_by_record),
             cmocka_unit_test(test_hosts_render),
+            cmocka_unit_test(test_hosts_collect),
             cmocka_unit_test(test_network_store),
             cmocka_unit_test(test_network_remove_in_use),
             cmocka_unit_test(test_cni_exec_list),
