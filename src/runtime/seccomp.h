@@ -3,6 +3,8 @@
 
 #include <json-c/json.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
 
 #include "basic/error.h"
 
@@ -11,13 +13,23 @@
 struct seccomp_prog;
 
 int seccomp_prepare(json_object *seccomp, struct seccomp_prog **out, struct berr **err);
-/* Installs the filter in the calling process. With a listenerPath the
- * SECCOMP_RET_USER_NOTIF fd is returned in *notify_fd (else -1). */
+/* Installs the filter in the calling process. When a rule uses
+ * SCMP_ACT_NOTIFY (which requires a listenerPath) the SECCOMP_RET_USER_NOTIF
+ * fd is returned in *notify_fd (else -1). The caller then must not hand the
+ * fd over with a syscall a rule may notify: `write` is the one refused. */
 int seccomp_install(struct seccomp_prog *p, int *notify_fd, struct berr **err);
 bool seccomp_has_listener(const struct seccomp_prog *p);
-/* Sends the notify fd and the container state to listenerPath, as runc does. */
+/* Sends the notify fd and the container state to listenerPath, as runc does:
+ * {"ociVersion","fds":["seccompFd"],"pid","metadata","state"}, the fd attached
+ * with SCM_RIGHTS. The process is the container's init (state's "pid"). */
 int seccomp_send_to_listener(const struct seccomp_prog *p, int notify_fd, json_object *state,
                              struct berr **err);
+/* Same for another process of the container (exec): pid is that process. */
+int seccomp_send_process_to_listener(const struct seccomp_prog *p, int notify_fd, pid_t pid,
+                                     json_object *state, struct berr **err);
+/* The flags given to seccomp(2) and the program's length, for debug logs. */
+unsigned int seccomp_prog_flags(const struct seccomp_prog *p);
+size_t seccomp_prog_length(const struct seccomp_prog *p);
 void seccomp_prog_free(struct seccomp_prog *p);
 static inline void seccomp_prog_freep(struct seccomp_prog **p)
 {
