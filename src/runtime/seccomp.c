@@ -8,9 +8,13 @@
  * the default action, for syscalls numbered above the highest one the profile
  * names on each listed architecture: a syscall newer than the profile is
  * reported as missing, which makes libcs fall back to older ones.
+ *
+ * libseccomp takes tens of milliseconds on the default profile, so compiled
+ * programs can be kept in a cache directory (seccomp_prepare_cached).
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
@@ -19,13 +23,17 @@
 #include <stddef.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
+#include "basic/fileio.h"
 #include "basic/json.h"
 #include "basic/log.h"
 #include "basic/socket.h"
 #include "oci/spec.h"
+#include "berth-config.h"
 #include "runtime/seccomp.h"
 
 /* Caps on what a profile may ask for: BPF programs end at 4096 instructions
@@ -170,28 +178,32 @@ static int parse_action(json_object *obj, const char *path, const char *key, con
         return 0;
 }
 
-struct stub_arch {
-        uint32_t token;
-        uint32_t audit; /* what the kernel reports in seccomp_data.arch */
-        uint32_t max_nr;
+/* One entry of linux.seccomp.syscalls, validated; the names stay in the JSON. */
+struct rule_set {
+        json_object *names;
+        uint32_t action;
+        struct scmp_arg_cmp *conds;
+        size_t n_conds;
+        bool split; /* several conditions on one argument */
+        size_t idx;
 };
 
-struct builder {
-        scmp_filter_ctx ctx;
+/* The validated profile: what libseccomp needs to build the filter. */
+struct model {
         uint32_t def_action;
-        struct stub_arch archs[ARRAY_SIZE(arch_names)];
+        uint32_t archs[ARRAY_SIZE(arch_names)];
         size_t n_archs;
+        struct rule_set *sets;
+        size_t n_sets;
         size_t n_names;
         bool notify;
 };
 
-static void note_max_nr(struct builder *b, const char *name)
+static void model_done(struct model *m)
 {
-        for (size_t i = 0; i < b->n_archs; i++) {
-                int nr = seccomp_syscall_resolve_name_arch(b->archs[i].token, name);
-                if (nr > 0 && (uint32_t)nr > b->archs[i].max_nr)
-                        b->archs[i].max_nr = (uint32_t)nr;
-        }
+        for (size_t i = 0; m->sets && i < m->n_sets; i++)
+                free(m->sets[i].conds);
+        free(m->sets);
 }
 
 /* Presence check, then the typed read (whose errors name path.key). */
@@ -239,48 +251,23 @@ static int parse_arg(json_object *arg, const char *path, struct scmp_arg_cmp *c,
         return 0;
 }
 
-static int add_rules(struct builder *b, const char *path, const char *name, uint32_t action,
-                     const struct scmp_arg_cmp *conds, size_t n_conds, bool split, struct berr **err)
+static int parse_syscall(struct model *m, json_object *e, size_t idx, struct rule_set *set, struct berr **err)
 {
-        int nr = seccomp_syscall_resolve_name(name);
-        int r = 0;
-
-        if (nr == __NR_SCMP_ERROR) {
-                log_debug("%s: unknown syscall `%s` ignored", path, name);
-                return 0;
-        }
-        /* Conditions on the same argument cannot all hold at once; like runc,
-         * each becomes a rule of its own, so any of them matches. */
-        if (split) {
-                for (size_t i = 0; i < n_conds && r == 0; i++)
-                        r = seccomp_rule_add_array(b->ctx, action, nr, 1, &conds[i]);
-        } else {
-                r = seccomp_rule_add_array(b->ctx, action, nr, (unsigned int)n_conds, conds);
-        }
-        if (r < 0)
-                return berr_make(err, -r, "%s: adding the rule for `%s`", path, name);
-        return 0;
-}
-
-static int parse_syscall(struct builder *b, json_object *e, size_t idx, struct berr **err)
-{
-        struct scmp_arg_cmp conds[SECCOMP_MAX_ARGS];
         unsigned int per_index[SECCOMP_ARG_INDEX_MAX + 1] = {0};
-        json_object *names, *args;
+        json_object *args;
         size_t n_names, n_args = 0;
-        bool split = false;
-        uint32_t action;
         char path[64];
         int r;
 
         snprintf(path, sizeof(path), "linux.seccomp.syscalls[%zu]", idx);
+        set->idx = idx;
         if (!json_object_is_type(e, json_type_object))
                 return berr_make(err, 0, "%s: expected an object, got %s", path,
                                  json_type_label(json_object_get_type(e)));
-        r = json_get(e, path, "names", json_type_array, true, &names, err);
+        r = json_get(e, path, "names", json_type_array, true, &set->names, err);
         if (r < 0)
                 return r;
-        r = parse_action(e, path, "action", "errnoRet", &action, err);
+        r = parse_action(e, path, "action", "errnoRet", &set->action, err);
         if (r < 0)
                 return r;
         r = json_get(e, path, "args", json_type_array, false, &args, err);
@@ -291,25 +278,29 @@ static int parse_syscall(struct builder *b, json_object *e, size_t idx, struct b
                 if (n_args > SECCOMP_MAX_ARGS)
                         return berr_make(err, 0, "%s.args: %zu conditions, more than the limit of %d", path,
                                          n_args, SECCOMP_MAX_ARGS);
+                set->conds = calloc(n_args ? n_args : 1, sizeof(*set->conds));
+                if (!set->conds)
+                        return berr_make(err, ENOMEM, "%s", path);
         }
         for (size_t i = 0; i < n_args; i++) {
                 char apath[96];
 
                 snprintf(apath, sizeof(apath), "%s.args[%zu]", path, i);
-                r = parse_arg(json_object_array_get_idx(args, i), apath, &conds[i], err);
+                r = parse_arg(json_object_array_get_idx(args, i), apath, &set->conds[i], err);
                 if (r < 0)
                         return r;
-                if (++per_index[conds[i].arg] > 1)
-                        split = true;
+                set->n_conds++;
+                if (++per_index[set->conds[i].arg] > 1)
+                        set->split = true;
         }
 
-        n_names = json_object_array_length(names);
-        b->n_names += n_names;
-        if (b->n_names > SECCOMP_MAX_NAMES)
+        n_names = json_object_array_length(set->names);
+        m->n_names += n_names;
+        if (m->n_names > SECCOMP_MAX_NAMES)
                 return berr_make(err, 0, "%s.names: more than the limit of %d syscall names in a profile",
                                  path, SECCOMP_MAX_NAMES);
         for (size_t i = 0; i < n_names; i++) {
-                json_object *v = json_object_array_get_idx(names, i);
+                json_object *v = json_object_array_get_idx(set->names, i);
                 const char *name;
 
                 if (!json_object_is_type(v, json_type_string))
@@ -318,27 +309,21 @@ static int parse_syscall(struct builder *b, json_object *e, size_t idx, struct b
                 name = json_object_get_string(v);
                 if (!*name)
                         return berr_make(err, 0, "%s.names[%zu]: empty syscall name", path, i);
-                note_max_nr(b, name);
-                /* libseccomp refuses rules that repeat the default action. */
-                if (action == b->def_action)
+                if (seccomp_syscall_resolve_name(name) == __NR_SCMP_ERROR)
+                        log_debug("%s.names[%zu]: unknown syscall `%s` ignored", path, i, name);
+                if (set->action != SCMP_ACT_NOTIFY || set->action == m->def_action)
                         continue;
-                if (action == SCMP_ACT_NOTIFY) {
-                        /* The init writes the notify fd's number to the runtime
-                         * after loading the filter: a notified write would hang. */
-                        if (streq(name, "write"))
-                                return berr_make(err, 0,
-                                                 "%s.names[%zu]: SCMP_ACT_NOTIFY cannot be used for `write`",
-                                                 path, i);
-                        b->notify = true;
-                }
-                r = add_rules(b, path, name, action, conds, n_args, split, err);
-                if (r < 0)
-                        return r;
+                /* The init writes the notify fd's number to the runtime after
+                 * loading the filter: a notified write would hang it. */
+                if (streq(name, "write"))
+                        return berr_make(err, 0, "%s.names[%zu]: SCMP_ACT_NOTIFY cannot be used for `write`",
+                                         path, i);
+                m->notify = true;
         }
         return 0;
 }
 
-static int parse_architectures(struct builder *b, json_object *sc, struct berr **err)
+static int parse_architectures(struct model *m, json_object *sc, struct berr **err)
 {
         json_object *archs;
         size_t n;
@@ -366,21 +351,59 @@ static int parse_architectures(struct builder *b, json_object *sc, struct berr *
                 if (!token)
                         return berr_make(
                             err, 0,
-                            "linux.seccomp.architectures[%zu]: %s is not supported by libseccomp %u.%u.%u", i,
-                            name, seccomp_version()->major, seccomp_version()->minor,
+                            "linux.seccomp.architectures[%zu]: %s is not supported by libseccomp "
+                            "%u.%u.%u",
+                            i, name, seccomp_version()->major, seccomp_version()->minor,
                             seccomp_version()->micro);
-                r = seccomp_arch_add(b->ctx, token);
-                if (r < 0 && r != -EEXIST)
-                        return berr_make(err, -r, "linux.seccomp.architectures[%zu]: adding %s", i, name);
-                for (size_t j = 0; j < b->n_archs; j++)
-                        seen = seen || b->archs[j].token == token;
+                for (size_t j = 0; j < m->n_archs; j++)
+                        seen = seen || m->archs[j] == token;
                 if (!seen)
-                        b->archs[b->n_archs++] = (struct stub_arch){
-                            .token = token,
-                            /* x32 is x86_64 with bit 30 set in the syscall number. */
-                            .audit = token == SCMP_ARCH_X32 ? AUDIT_ARCH_X86_64 : token,
-                        };
+                        m->archs[m->n_archs++] = token;
         }
+        return 0;
+}
+
+struct stub_arch {
+        uint32_t token;
+        uint32_t audit; /* what the kernel reports in seccomp_data.arch */
+        uint32_t max_nr;
+};
+
+/* Compilation state: the libseccomp context and, per listed architecture,
+ * the highest syscall number the profile names (for the ENOSYS stub). */
+struct builder {
+        scmp_filter_ctx ctx;
+        struct stub_arch archs[ARRAY_SIZE(arch_names)];
+        size_t n_archs;
+};
+
+static void note_max_nr(struct builder *b, const char *name)
+{
+        for (size_t i = 0; i < b->n_archs; i++) {
+                int nr = seccomp_syscall_resolve_name_arch(b->archs[i].token, name);
+                if (nr > 0 && (uint32_t)nr > b->archs[i].max_nr)
+                        b->archs[i].max_nr = (uint32_t)nr;
+        }
+}
+
+static int add_rules(struct builder *b, const struct rule_set *set, const char *name, struct berr **err)
+{
+        int nr = seccomp_syscall_resolve_name(name);
+        int r = 0;
+
+        if (nr == __NR_SCMP_ERROR)
+                return 0;
+        /* Conditions on the same argument cannot all hold at once; like runc,
+         * each becomes a rule of its own, so any of them matches. */
+        if (set->split) {
+                for (size_t i = 0; i < set->n_conds && r == 0; i++)
+                        r = seccomp_rule_add_array(b->ctx, set->action, nr, 1, &set->conds[i]);
+        } else {
+                r = seccomp_rule_add_array(b->ctx, set->action, nr, (unsigned int)set->n_conds, set->conds);
+        }
+        if (r < 0)
+                return berr_make(err, -r, "linux.seccomp.syscalls[%zu]: adding the rule for `%s`", set->idx,
+                                 name);
         return 0;
 }
 
@@ -458,7 +481,7 @@ static int export_bpf(scmp_filter_ctx ctx, struct sock_filter **out, size_t *n, 
 /* One architecture's section of the stub has at most 6 instructions. */
 #define STUB_SECTION_MAX 6
 
-/* A stub arch with this audit value, other than skip, that names syscalls. */
+/* The listed architecture `token` on `audit`, if the profile names any of its syscalls. */
 static const struct stub_arch *stub_find(const struct builder *b, uint32_t audit, uint32_t token)
 {
         for (size_t i = 0; i < b->n_archs; i++)
@@ -559,17 +582,60 @@ static bool default_wants_stub(uint32_t def)
         return def != SCMP_ACT_ERRNO(ENOSYS);
 }
 
-static int build_program(struct seccomp_prog *p, struct builder *b, struct berr **err)
+/* libseccomp's program for the model, behind the ENOSYS stub. */
+static int build_program(const struct model *m, struct sock_filter **out, size_t *n_out, struct berr **err)
 {
+        _cleanup_(seccomp_releasep) scmp_filter_ctx ctx = NULL;
         _cleanup_free_ struct sock_filter *body = NULL, *stub = NULL;
+        struct builder b = {0};
         size_t n_body = 0, n_stub = 0;
         int r;
 
-        r = export_bpf(b->ctx, &body, &n_body, err);
+        ctx = seccomp_init(m->def_action);
+        if (!ctx)
+                return berr_make(err, EINVAL, "linux.seccomp.defaultAction: libseccomp refused it");
+        b.ctx = ctx;
+        /* The runtime sets no_new_privs itself, from process.noNewPrivileges. */
+        r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+        if (r < 0)
+                return berr_make(err, -r, "linux.seccomp: libseccomp attribute NNP");
+        for (size_t i = 0; i < m->n_archs; i++) {
+                r = seccomp_arch_add(ctx, m->archs[i]);
+                if (r < 0 && r != -EEXIST)
+                        return berr_make(err, -r, "linux.seccomp.architectures: adding %#x", m->archs[i]);
+                b.archs[b.n_archs++] = (struct stub_arch){
+                    .token = m->archs[i],
+                    /* x32 is x86_64 with bit 30 set in the syscall number. */
+                    .audit = m->archs[i] == SCMP_ARCH_X32 ? AUDIT_ARCH_X86_64 : m->archs[i],
+                };
+        }
+        for (size_t i = 0; i < m->n_sets; i++) {
+                const struct rule_set *set = &m->sets[i];
+                size_t n = json_object_array_length(set->names);
+
+                for (size_t j = 0; j < n; j++) {
+                        const char *name = json_object_get_string(json_object_array_get_idx(set->names, j));
+
+                        note_max_nr(&b, name);
+                        /* libseccomp refuses rules that repeat the default action. */
+                        if (set->action == m->def_action)
+                                continue;
+                        r = add_rules(&b, set, name, err);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        /* A binary tree of syscall numbers beats a linear scan on long
+         * profiles (runc's threshold; libseccomp <= 2.5.4 mishandles it on
+         * empty ones). */
+        if (m->n_names > 32 && seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2) < 0)
+                log_debug("linux.seccomp: libseccomp cannot build a binary tree filter");
+
+        r = export_bpf(ctx, &body, &n_body, err);
         if (r < 0)
                 return r;
-        if (default_wants_stub(b->def_action)) {
-                r = enosys_stub(b, &stub, &n_stub, err);
+        if (default_wants_stub(m->def_action)) {
+                r = enosys_stub(&b, &stub, &n_stub, err);
                 if (r < 0)
                         return r;
         }
@@ -579,24 +645,175 @@ static int build_program(struct seccomp_prog *p, struct builder *b, struct berr 
                     "linux.seccomp: the filter has %zu instructions, more than the %d the kernel accepts",
                     n_stub + n_body, BPF_MAXINSNS);
         if (n_stub == 0) {
-                p->insns = TAKE_PTR(body);
+                *out = TAKE_PTR(body);
         } else {
-                p->insns = reallocarray(TAKE_PTR(stub), n_stub + n_body, sizeof(struct sock_filter));
-                if (!p->insns)
+                *out = reallocarray(TAKE_PTR(stub), n_stub + n_body, sizeof(struct sock_filter));
+                if (!*out)
                         return berr_make(err, ENOMEM, "linux.seccomp");
-                memcpy(p->insns + n_stub, body, n_body * sizeof(struct sock_filter));
+                memcpy(*out + n_stub, body, n_body * sizeof(struct sock_filter));
         }
-        p->n_insns = (unsigned short)(n_stub + n_body);
+        *n_out = n_stub + n_body;
         return 0;
 }
 
-int seccomp_prepare(json_object *sc, struct seccomp_prog **out, struct berr **err)
+/*
+ * Compiled programs cache: libseccomp needs tens of milliseconds for the
+ * default profile on three architectures, while a container start is a few.
+ * An entry is named after a hash of its key and holds the key itself, which
+ * must match byte for byte: a hash collision is a miss, never a wrong
+ * filter. The key covers everything the program depends on.
+ */
+#define CACHE_MAGIC    "BERTHSC1"
+#define CACHE_ENTRIES  64
+#define CACHE_FILE_MAX ((size_t)OCI_CONFIG_MAX + BPF_MAXINSNS * sizeof(struct sock_filter) + 64)
+
+struct cache_header {
+        char magic[8];
+        uint32_t key_len;
+        uint32_t n_insns;
+};
+
+static char *cache_key(json_object *sc, size_t *len)
+{
+        const struct scmp_version *v = seccomp_version();
+        struct utsname u;
+        char *key = NULL;
+        int n;
+
+        if (uname(&u) < 0)
+                return NULL;
+        n = asprintf(&key, "berth %s %s\nlibseccomp %u.%u.%u native %#x\nkernel %s\n%s", BERTH_VERSION,
+                     BERTH_COMMIT, v->major, v->minor, v->micro, seccomp_arch_native(), u.release,
+                     json_to_string(sc, false));
+        if (n < 0)
+                return NULL;
+        *len = (size_t)n;
+        return key;
+}
+
+static void cache_name(const char *key, size_t len, char name[static 17])
+{
+        uint64_t h = 0xcbf29ce484222325u; /* FNV-1a */
+
+        for (size_t i = 0; i < len; i++)
+                h = (h ^ (unsigned char)key[i]) * 0x100000001b3u;
+        snprintf(name, 17, "%016" PRIx64, h);
+}
+
+static bool cache_load(int dirfd, const char *name, const char *key, size_t key_len, struct sock_filter **out,
+                       size_t *n_out)
+{
+        _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        _cleanup_free_ char *buf = NULL;
+        struct cache_header h;
+        size_t len = 0, body;
+
+        if (fd < 0 || read_all_fd(fd, CACHE_FILE_MAX, &buf, &len, NULL) < 0 || len < sizeof(h))
+                return false;
+        memcpy(&h, buf, sizeof(h));
+        body = (size_t)h.n_insns * sizeof(struct sock_filter);
+        if (memcmp(h.magic, CACHE_MAGIC, sizeof(h.magic)) != 0 || h.key_len != key_len || h.n_insns == 0 ||
+            h.n_insns > BPF_MAXINSNS || len != sizeof(h) + key_len + body ||
+            memcmp(buf + sizeof(h), key, key_len) != 0)
+                return false;
+        *out = malloc(body);
+        if (!*out)
+                return false;
+        memcpy(*out, buf + sizeof(h) + key_len, body);
+        *n_out = h.n_insns;
+        return true;
+}
+
+/* Keeps the newest CACHE_ENTRIES files (by modification time). */
+static void cache_evict(int dirfd)
+{
+        struct entry {
+                char name[32];
+                struct timespec mtime;
+        } old[CACHE_ENTRIES + 1];
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+        size_t n = 0;
+        int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (fd < 0)
+                return;
+        d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return;
+        }
+        /* old[] holds the newest entries seen so far, newest first. */
+        while ((de = readdir(d))) {
+                struct stat st;
+                size_t pos;
+
+                if (strlen(de->d_name) >= sizeof(old[0].name) || streq(de->d_name, ".") ||
+                    streq(de->d_name, ".."))
+                        continue;
+                if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+                        continue;
+                for (pos = 0; pos < n; pos++)
+                        if (st.st_mtim.tv_sec > old[pos].mtime.tv_sec ||
+                            (st.st_mtim.tv_sec == old[pos].mtime.tv_sec &&
+                             st.st_mtim.tv_nsec > old[pos].mtime.tv_nsec))
+                                break;
+                if (n == CACHE_ENTRIES + 1) {
+                        /* Full: the oldest of the CACHE_ENTRIES + 1 goes. */
+                        if (pos == n) {
+                                unlinkat(dirfd, de->d_name, 0);
+                                continue;
+                        }
+                        unlinkat(dirfd, old[n - 1].name, 0);
+                        n--;
+                }
+                memmove(&old[pos + 1], &old[pos], (n - pos) * sizeof(old[0]));
+                memcpy(old[pos].name, de->d_name, strlen(de->d_name) + 1);
+                old[pos].mtime = st.st_mtim;
+                n++;
+        }
+        if (n == CACHE_ENTRIES + 1)
+                unlinkat(dirfd, old[n - 1].name, 0);
+}
+
+static void cache_store(int dirfd, const char *name, const char *key, size_t key_len,
+                        const struct sock_filter *insns, size_t n)
+{
+        struct cache_header h = {.magic = CACHE_MAGIC, .key_len = (uint32_t)key_len, .n_insns = (uint32_t)n};
+        _cleanup_close_ int fd = -1;
+        char tmp[64];
+        int r;
+
+        snprintf(tmp, sizeof(tmp), ".%s.%d", name, (int)getpid());
+        fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0) {
+                log_debug("seccomp cache: creating %s: %m", tmp);
+                return;
+        }
+        r = write_all(fd, &h, sizeof(h));
+        if (r == 0)
+                r = write_all(fd, key, key_len);
+        if (r == 0)
+                r = write_all(fd, insns, n * sizeof(*insns));
+        if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
+                r = -errno;
+        if (r < 0) {
+                log_debug("seccomp cache: storing %s: %s", name, strerror(-r));
+                unlinkat(dirfd, tmp, 0);
+                return;
+        }
+        cache_evict(dirfd);
+}
+
+int seccomp_prepare_cached(json_object *sc, int cache_dirfd, struct seccomp_prog **out, struct berr **err)
 {
         _cleanup_seccomp_prog_ struct seccomp_prog *p = NULL;
-        _cleanup_(seccomp_releasep) scmp_filter_ctx ctx = NULL;
-        struct builder b = {0};
+        _cleanup_(model_done) struct model m = {0};
+        _cleanup_free_ struct sock_filter *insns = NULL;
+        _cleanup_free_ char *key = NULL;
         json_object *syscalls, *def;
-        size_t n_syscalls = 0;
+        size_t n_insns = 0, key_len = 0;
+        char name[17];
         int r;
 
         *out = NULL;
@@ -609,20 +826,20 @@ int seccomp_prepare(json_object *sc, struct seccomp_prog **out, struct berr **er
         if (r < 0)
                 return r;
         if (syscalls)
-                n_syscalls = json_object_array_length(syscalls);
-        if (n_syscalls > SECCOMP_MAX_ENTRIES)
+                m.n_sets = json_object_array_length(syscalls);
+        if (m.n_sets > SECCOMP_MAX_ENTRIES)
                 return berr_make(err, 0, "linux.seccomp.syscalls: %zu entries, more than the limit of %d",
-                                 n_syscalls, SECCOMP_MAX_ENTRIES);
+                                 m.n_sets, SECCOMP_MAX_ENTRIES);
         r = json_get(sc, "linux.seccomp", "defaultAction", json_type_string, false, &def, err);
         if (r < 0)
                 return r;
         /* runc treats a profile without default action and rules as none. */
-        if (!def && n_syscalls == 0)
+        if (!def && m.n_sets == 0)
                 return 0;
-        r = parse_action(sc, "linux.seccomp", "defaultAction", "defaultErrnoRet", &b.def_action, err);
+        r = parse_action(sc, "linux.seccomp", "defaultAction", "defaultErrnoRet", &m.def_action, err);
         if (r < 0)
                 return r;
-        if (b.def_action == SCMP_ACT_NOTIFY)
+        if (m.def_action == SCMP_ACT_NOTIFY)
                 return berr_make(err, 0,
                                  "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default action");
 
@@ -638,39 +855,50 @@ int seccomp_prepare(json_object *sc, struct seccomp_prog **out, struct berr **er
         r = json_get_str(sc, "linux.seccomp", "listenerMetadata", false, &p->listener_metadata, err);
         if (r < 0)
                 return r;
-
-        ctx = seccomp_init(b.def_action);
-        if (!ctx)
-                return berr_make(err, EINVAL, "linux.seccomp.defaultAction: libseccomp refused it");
-        b.ctx = ctx;
-        /* The runtime sets no_new_privs itself, from process.noNewPrivileges. */
-        r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
-        if (r < 0)
-                return berr_make(err, -r, "linux.seccomp: libseccomp attribute NNP");
-        r = parse_architectures(&b, sc, err);
+        r = parse_architectures(&m, sc, err);
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < n_syscalls; i++) {
-                r = parse_syscall(&b, json_object_array_get_idx(syscalls, i), i, err);
+        m.sets = calloc(m.n_sets ? m.n_sets : 1, sizeof(*m.sets));
+        if (!m.sets)
+                return berr_make(err, ENOMEM, "linux.seccomp");
+        for (size_t i = 0; i < m.n_sets; i++) {
+                r = parse_syscall(&m, json_object_array_get_idx(syscalls, i), i, &m.sets[i], err);
                 if (r < 0)
                         return r;
         }
-        if (b.notify && strempty(p->listener_path))
+        if (m.notify && strempty(p->listener_path))
                 return berr_make(err, 0,
                                  "linux.seccomp.listenerPath: required when a rule uses SCMP_ACT_NOTIFY");
-        p->notify = b.notify;
+        p->notify = m.notify;
         if (!p->notify)
                 p->flags &= ~(unsigned int)SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
-        /* A binary tree of syscall numbers beats a linear scan on long
-         * profiles (runc's threshold; libseccomp <= 2.5.4 mishandles it
-         * on empty ones). */
-        if (b.n_names > 32 && seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2) < 0)
-                log_debug("linux.seccomp: libseccomp cannot build a binary tree filter");
-        r = build_program(p, &b, err);
+
+        if (cache_dirfd >= 0) {
+                key = cache_key(sc, &key_len);
+                if (key) {
+                        cache_name(key, key_len, name);
+                        if (cache_load(cache_dirfd, name, key, key_len, &insns, &n_insns)) {
+                                p->insns = TAKE_PTR(insns);
+                                p->n_insns = (unsigned short)n_insns;
+                                *out = TAKE_PTR(p);
+                                return 0;
+                        }
+                }
+        }
+        r = build_program(&m, &insns, &n_insns, err);
         if (r < 0)
                 return r;
+        if (key)
+                cache_store(cache_dirfd, name, key, key_len, insns, n_insns);
+        p->insns = TAKE_PTR(insns);
+        p->n_insns = (unsigned short)n_insns;
         *out = TAKE_PTR(p);
         return 0;
+}
+
+int seccomp_prepare(json_object *sc, struct seccomp_prog **out, struct berr **err)
+{
+        return seccomp_prepare_cached(sc, -1, out, err);
 }
 
 int seccomp_install(struct seccomp_prog *p, int *notify_fd, struct berr **err)

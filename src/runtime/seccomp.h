@@ -13,6 +13,12 @@
 struct seccomp_prog;
 
 int seccomp_prepare(json_object *seccomp, struct seccomp_prog **out, struct berr **err);
+/* The same, keeping compiled programs in the directory cache_dirfd (one only
+ * the runtime writes, such as <root>/seccomp-cache): compiling the default
+ * profile takes libseccomp tens of milliseconds, a cache hit a fraction of
+ * one. Cache failures are not errors. cache_dirfd -1: no cache. */
+int seccomp_prepare_cached(json_object *seccomp, int cache_dirfd, struct seccomp_prog **out,
+                           struct berr **err);
 /* Installs the filter in the calling process. When a rule uses
  * SCMP_ACT_NOTIFY (which requires a listenerPath) the SECCOMP_RET_USER_NOTIF
  * fd is returned in *notify_fd (else -1). The caller then must not hand the

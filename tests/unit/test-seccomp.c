@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "basic/fileio.h"
 #include "basic/json.h"
 #include "basic/socket.h"
 #include "basic/strv.h"
@@ -959,6 +961,133 @@ static void test_default_profile_enforced(void **state)
         json_object_put(d);
 }
 
+static size_t count_files(const char *dir)
+{
+        _cleanup_closedir_ DIR *d = opendir(dir);
+        struct dirent *de;
+        size_t n = 0;
+
+        assert_non_null(d);
+        while ((de = readdir(d)))
+                n += de->d_name[0] != '.';
+        return n;
+}
+
+static char *only_file(const char *dir)
+{
+        _cleanup_closedir_ DIR *d = opendir(dir);
+        struct dirent *de;
+        char *path = NULL;
+
+        while ((de = readdir(d)))
+                if (de->d_name[0] != '.')
+                        assert_true(asprintf(&path, "%s/%s", dir, de->d_name) > 0);
+        assert_non_null(path);
+        return path;
+}
+
+static struct seccomp_prog *prepare_cached(const char *text, int dirfd)
+{
+        _cleanup_berr_ struct berr *err = NULL;
+        struct seccomp_prog *p = NULL;
+        json_object *o = J(text);
+
+        if (seccomp_prepare_cached(o, dirfd, &p, &err) < 0)
+                fail_msg("seccomp_prepare_cached(%s): %s", text, err->msg);
+        json_object_put(o);
+        return p;
+}
+
+static void test_cache(void **state)
+{
+        const char *deny =
+            "{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['getppid'],'action':'SCMP_ACT_ERRNO',"
+            "'errnoRet':33}]}";
+        const struct sock_filter allow_all = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+        char dir[] = "/tmp/berth-seccomp-cache.XXXXXX";
+        _cleanup_free_ char *entry = NULL, *buf = NULL;
+        struct seccomp_prog *p;
+        uint32_t key_len, one = 1;
+        size_t len = 0;
+        int dirfd, fd;
+
+        assert_non_null(mkdtemp(dir));
+        dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(dirfd >= 0);
+
+        /* A miss compiles and stores one entry; the program is the same. */
+        p = prepare_cached(deny, dirfd);
+        assert_int_equal(count_files(dir), 1);
+        assert_int_equal(exit_code(run_filtered(p, child_getppid, NULL)), 33);
+        seccomp_prog_free(p);
+
+        /* A hit takes the program from the entry: swap in allow-all to see it. */
+        entry = only_file(dir);
+        assert_int_equal(read_file_at(AT_FDCWD, entry, 1 << 20, &buf, &len, NULL), 0);
+        memcpy(&key_len, buf + 8, sizeof(key_len));
+        memcpy(buf + 12, &one, sizeof(one));
+        memcpy(buf + 16 + key_len, &allow_all, sizeof(allow_all));
+        assert_int_equal(
+            write_file_at(AT_FDCWD, entry, buf, 16 + key_len + sizeof(allow_all), O_TRUNC, 0600, NULL), 0);
+        p = prepare_cached(deny, dirfd);
+        assert_int_equal(seccomp_prog_length(p), 1);
+        assert_int_equal(exit_code(run_filtered(p, child_getppid, NULL)), 0);
+        seccomp_prog_free(p);
+
+        /* A damaged entry or one for another key is a miss and is replaced. */
+        buf[20] ^= 1;
+        assert_int_equal(
+            write_file_at(AT_FDCWD, entry, buf, 16 + key_len + sizeof(allow_all), O_TRUNC, 0600, NULL), 0);
+        p = prepare_cached(deny, dirfd);
+        assert_int_equal(exit_code(run_filtered(p, child_getppid, NULL)), 33);
+        assert_true(seccomp_prog_length(p) > 1);
+        seccomp_prog_free(p);
+        assert_int_equal(write_file_at(AT_FDCWD, entry, "garbage", 7, O_TRUNC, 0600, NULL), 0);
+        p = prepare_cached(deny, dirfd);
+        assert_int_equal(exit_code(run_filtered(p, child_getppid, NULL)), 33);
+        seccomp_prog_free(p);
+        assert_int_equal(count_files(dir), 1);
+
+        /* Another profile, another entry; bad profiles store nothing. */
+        p = prepare_cached(
+            "{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['getppid'],'action':'SCMP_ACT_KILL'}]}",
+            dirfd);
+        seccomp_prog_free(p);
+        assert_int_equal(count_files(dir), 2);
+        {
+                _cleanup_berr_ struct berr *err = NULL;
+                json_object *o = J("{'defaultAction':'SCMP_ACT_BAD'}");
+                assert_true(seccomp_prepare_cached(o, dirfd, &p, &err) < 0);
+                json_object_put(o);
+        }
+        assert_int_equal(count_files(dir), 2);
+
+        /* The cache keeps its newest 64 entries. */
+        for (int i = 0; i < 80; i++) {
+                char name[32];
+                struct timespec ts[2] = {{.tv_sec = 1000 + i}, {.tv_sec = 1000 + i}};
+
+                snprintf(name, sizeof(name), "old%02d", i);
+                fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+                assert_true(fd >= 0);
+                close(fd);
+                assert_int_equal(utimensat(dirfd, name, ts, 0), 0);
+        }
+        p = prepare_cached(
+            "{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['getppid'],'action':'SCMP_ACT_LOG'}]}",
+            dirfd);
+        seccomp_prog_free(p);
+        assert_int_equal(count_files(dir), 64);
+        assert_int_equal(faccessat(dirfd, "old79", F_OK, 0), 0);
+        assert_true(faccessat(dirfd, "old00", F_OK, 0) < 0);
+        p = prepare_cached(deny, dirfd);
+        assert_int_equal(exit_code(run_filtered(p, child_getppid, NULL)), 33);
+        seccomp_prog_free(p);
+
+        close(dirfd);
+        assert_int_equal(rm_rf_at(AT_FDCWD, dir, NULL), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -985,6 +1114,7 @@ int main(void)
             cmocka_unit_test(test_default_profile_resolve),
             cmocka_unit_test(test_profile_resolve_rules),
             cmocka_unit_test(test_default_profile_enforced),
+            cmocka_unit_test(test_cache),
         };
         return cmocka_run_group_tests_name("seccomp", tests, NULL, NULL);
 }
