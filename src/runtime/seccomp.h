@@ -19,7 +19,9 @@ int seccomp_prepare(json_object *seccomp, struct seccomp_prog **out, struct berr
  * one. Cache failures are not errors. cache_dirfd -1: no cache. */
 int seccomp_prepare_cached(json_object *seccomp, int cache_dirfd, struct seccomp_prog **out,
                            struct berr **err);
-/* Installs the filter in the calling process. When a rule uses
+/* Installs the filter in the calling process, which needs no_new_privs set
+ * or CAP_SYS_ADMIN (noNewPrivileges false: before dropping it). A NULL p
+ * (no seccomp) does nothing. When a rule uses
  * SCMP_ACT_NOTIFY (which requires a listenerPath) the SECCOMP_RET_USER_NOTIF
  * fd is returned in *notify_fd (else -1). The caller then must not hand the
  * fd over with a syscall a rule may notify: `write` is the one refused. */
