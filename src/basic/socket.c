@@ -1,90 +1,31 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include <errno.h>
-#include <stdbool.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <unistd.h>
 
+#include "macro.h"
 #include "socket.h"
 
-/* The kernel's limit of fds in one SCM_RIGHTS message (SCM_MAX_FD). */
-#define SCM_FDS_MAX 253
+#define MAX_FDS 8
 
-static int fill_addr(const char *path, struct sockaddr_un *sa, struct berr **err)
-{
-        size_t len = strlen(path);
-
-        memset(sa, 0, sizeof(*sa));
-        sa->sun_family = AF_UNIX;
-        if (len == 0)
-                return berr_make(err, EINVAL, "unix socket path is empty");
-        if (len >= sizeof(sa->sun_path))
-                return berr_make(err, ENAMETOOLONG,
-                                 "%s: longer than the %zu bytes a unix socket path may have", path,
-                                 sizeof(sa->sun_path) - 1);
-        memcpy(sa->sun_path, path, len);
-        return 0;
-}
-
-int socket_connect_unix(const char *path, struct berr **err)
-{
-        _cleanup_close_ int fd = -1;
-        struct sockaddr_un sa;
-        int r;
-
-        r = fill_addr(path, &sa, err);
-        if (r < 0)
-                return r;
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return berr_errno(err, "socket(AF_UNIX)");
-        while (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-                if (errno != EINTR)
-                        return berr_errno(err, "connect to %s", path);
-        return TAKE_FD(fd);
-}
-
-int socket_listen_unix(const char *path, int backlog, struct berr **err)
-{
-        _cleanup_close_ int fd = -1;
-        struct sockaddr_un sa;
-        int r;
-
-        r = fill_addr(path, &sa, err);
-        if (r < 0)
-                return r;
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return berr_errno(err, "socket(AF_UNIX)");
-        if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-                return berr_errno(err, "bind %s", path);
-        if (listen(fd, backlog) < 0)
-                return berr_errno(err, "listen on %s", path);
-        return TAKE_FD(fd);
-}
-
-int socket_send_fds(int sock, const void *buf, size_t len, const int *fds, size_t n_fds, struct berr **err)
+int socket_send_fds(int sock, const int *fds, size_t n_fds, const void *data, size_t len)
 {
         union {
-                char buf[CMSG_SPACE(sizeof(int) * SCM_FDS_MAX)];
+                char buf[CMSG_SPACE(sizeof(int) * MAX_FDS)];
                 struct cmsghdr align;
-        } control;
-        struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+        } u;
+        struct iovec iov = {.iov_base = (void *)data, .iov_len = len};
         struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-        const char *p = buf;
         ssize_t n;
 
-        if (len == 0)
-                return berr_make(err, EINVAL, "sending fds needs at least one byte of data");
-        if (n_fds > SCM_FDS_MAX)
-                return berr_make(err, EINVAL, "cannot send %zu fds in one message (at most %d)", n_fds,
-                                 SCM_FDS_MAX);
+        if (n_fds > MAX_FDS || len == 0)
+                return -EINVAL;
         if (n_fds > 0) {
                 struct cmsghdr *c;
-
-                memset(&control, 0, sizeof(control));
-                msg.msg_control = control.buf;
+                memset(&u, 0, sizeof(u));
+                msg.msg_control = u.buf;
                 msg.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
                 c = CMSG_FIRSTHDR(&msg);
                 c->cmsg_level = SOL_SOCKET;
@@ -96,65 +37,117 @@ int socket_send_fds(int sock, const void *buf, size_t len, const int *fds, size_
                 n = sendmsg(sock, &msg, MSG_NOSIGNAL);
         while (n < 0 && errno == EINTR);
         if (n < 0)
-                return berr_errno(err, "sendmsg");
-        /* The fds travel with the first chunk; a stream may take the rest in pieces. */
-        for (size_t off = (size_t)n; off < len; off += (size_t)n) {
-                n = send(sock, p + off, len - off, MSG_NOSIGNAL);
-                if (n < 0 && errno == EINTR) {
-                        n = 0;
-                        continue;
-                }
-                if (n < 0)
-                        return berr_errno(err, "send");
-        }
-        return 0;
+                return -errno;
+        return (size_t)n == len ? 0 : -EIO;
 }
 
-ssize_t socket_recv_fds(int sock, void *buf, size_t len, int *fds, size_t max_fds, size_t *n_fds,
-                        struct berr **err)
+ssize_t socket_recv_fds(int sock, int *fds, size_t *n_fds, void *data, size_t len)
 {
         union {
-                char buf[CMSG_SPACE(sizeof(int) * SCM_FDS_MAX)];
+                char buf[CMSG_SPACE(sizeof(int) * MAX_FDS)];
                 struct cmsghdr align;
-        } control;
-        struct iovec iov = {.iov_base = buf, .iov_len = len};
-        struct msghdr msg = {.msg_iov = &iov,
-                             .msg_iovlen = 1,
-                             .msg_control = control.buf,
-                             .msg_controllen = sizeof(control.buf)};
-        size_t got = 0;
-        bool surplus = false;
+        } u;
+        struct iovec iov = {.iov_base = data, .iov_len = len};
+        struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
+        size_t max = n_fds ? *n_fds : 0, got = 0;
         ssize_t n;
 
-        *n_fds = 0;
         do
                 n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
         while (n < 0 && errno == EINTR);
         if (n < 0)
-                return berr_errno(err, "recvmsg");
+                return -errno;
         for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-                size_t k;
-
+                size_t cnt;
+                int tmp[MAX_FDS];
                 if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
                         continue;
-                k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-                for (size_t i = 0; i < k; i++) {
-                        int fd;
-
-                        memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-                        if (got < max_fds) {
-                                fds[got++] = fd;
-                        } else {
-                                close(fd);
-                                surplus = true;
-                        }
+                cnt = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                memcpy(tmp, CMSG_DATA(c), cnt * sizeof(int));
+                for (size_t i = 0; i < cnt; i++) {
+                        if (got < max)
+                                fds[got++] = tmp[i];
+                        else
+                                close(tmp[i]);
                 }
         }
-        if (surplus || (msg.msg_flags & MSG_CTRUNC)) {
-                for (size_t i = 0; i < got; i++)
-                        close(fds[i]);
-                return berr_make(err, EBADMSG, "received more than the %zu fds expected", max_fds);
-        }
-        *n_fds = got;
+        if (n_fds)
+                *n_fds = got;
         return n;
+}
+
+static int sockaddr_for(const char *path, struct sockaddr_un *sa, int *dirfd_out, const char **name_out)
+{
+        memset(sa, 0, sizeof(*sa));
+        sa->sun_family = AF_UNIX;
+        *dirfd_out = -1;
+        if (strlen(path) < sizeof(sa->sun_path)) {
+                strcpy(sa->sun_path, path);
+                return 0;
+        }
+        /* Too long for sun_path: go through /proc/self/fd/N/<name> of the directory. */
+        {
+                const char *slash = strrchr(path, '/');
+                _cleanup_free_ char *dir = NULL;
+                int dfd;
+                if (!slash)
+                        return -ENAMETOOLONG;
+                dir = strndup(path, slash == path ? 1 : (size_t)(slash - path));
+                if (!dir)
+                        return -ENOMEM;
+                dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (dfd < 0)
+                        return -errno;
+                if ((size_t)snprintf(sa->sun_path, sizeof(sa->sun_path), "/proc/self/fd/%d/%s", dfd, slash + 1) >=
+                    sizeof(sa->sun_path)) {
+                        close(dfd);
+                        return -ENAMETOOLONG;
+                }
+                *dirfd_out = dfd;
+                *name_out = slash + 1;
+        }
+        return 0;
+}
+
+int unix_connect(const char *path, int type)
+{
+        struct sockaddr_un sa;
+        const char *name = NULL;
+        _cleanup_close_ int dfd = -1;
+        int fd, r;
+
+        r = sockaddr_for(path, &sa, &dfd, &name);
+        if (r < 0)
+                return r;
+        fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        do
+                r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+        while (r < 0 && errno == EINTR);
+        if (r < 0) {
+                r = -errno;
+                close(fd);
+                return r;
+        }
+        return fd;
+}
+
+int unix_listen_at(int dirfd, const char *name, int type, int backlog)
+{
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        int fd, r;
+
+        if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/%s", dirfd, name) >=
+            sizeof(sa.sun_path))
+                return -ENAMETOOLONG;
+        fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, backlog) < 0) {
+                r = -errno;
+                close(fd);
+                return r;
+        }
+        return fd;
 }

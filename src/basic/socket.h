@@ -4,20 +4,13 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "error.h"
-
-/* Unix stream sockets that carry file descriptors (SCM_RIGHTS): the seccomp
- * listener, the console socket. All fds are created O_CLOEXEC. */
-
-/* Connects to the socket at path; returns the fd or a negative error. */
-int socket_connect_unix(const char *path, struct berr **err);
-/* Binds and listens at path (which must not exist); returns the fd. */
-int socket_listen_unix(const char *path, int backlog, struct berr **err);
-
-/* Sends all of buf (len >= 1) with fds attached to its first byte. */
-int socket_send_fds(int sock, const void *buf, size_t len, const int *fds, size_t n_fds, struct berr **err);
-/* Receives one message of at most len bytes and up to max_fds fds, stored in
- * fds[] with their count in *n_fds; more fds than max_fds is an error (the
- * surplus is closed). Returns the number of bytes, 0 at end of stream. */
-ssize_t socket_recv_fds(int sock, void *buf, size_t len, int *fds, size_t max_fds, size_t *n_fds,
-                        struct berr **err);
+/* Sends len bytes of data (at least one byte) with up to 8 fds attached. Returns 0 or -errno. */
+int socket_send_fds(int sock, const int *fds, size_t n_fds, const void *data, size_t len);
+/* Receives one message; fds received are O_CLOEXEC. *n_fds: in max, out received.
+ * Returns the number of data bytes (0 at EOF) or -errno. */
+ssize_t socket_recv_fds(int sock, int *fds, size_t *n_fds, void *data, size_t len);
+/* Connects to a unix socket, also when the path is longer than sun_path
+ * (through an O_PATH fd of its directory). Returns an fd or -errno. */
+int unix_connect(const char *path, int type);
+/* Binds and listens on a unix socket path relative to dirfd. Returns an fd or -errno. */
+int unix_listen_at(int dirfd, const char *name, int type, int backlog);

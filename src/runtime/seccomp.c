@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -896,6 +897,25 @@ int seccomp_prepare_cached(json_object *sc, int cache_dirfd, struct seccomp_prog
         return 0;
 }
 
+int seccomp_cache_open(const char *root)
+{
+        _cleanup_close_ int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+
+        if (rootfd < 0)
+                return -1;
+        if (mkdirat(rootfd, SECCOMP_CACHE_DIR, 0700) < 0 && errno != EEXIST)
+                return -1;
+        fd = openat(rootfd, SECCOMP_CACHE_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        /* Only a directory no one else can write holds trusted programs. */
+        if (fd < 0 || fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 022)) {
+                log_debug("seccomp cache: %s/%s is not private, not used", root, SECCOMP_CACHE_DIR);
+                return -1;
+        }
+        return TAKE_FD(fd);
+}
+
 int seccomp_prepare(json_object *sc, struct seccomp_prog **out, struct berr **err)
 {
         return seccomp_prepare_cached(sc, -1, out, err);
@@ -957,13 +977,26 @@ int seccomp_send_process_to_listener(const struct seccomp_prog *p, int notify_fd
         if (!text)
                 return berr_make(err, ENOMEM, "linux.seccomp.listenerPath");
 
-        sock = socket_connect_unix(p->listener_path, err);
+        sock = unix_connect(p->listener_path, SOCK_STREAM);
         if (sock < 0)
-                return berr_wrap(err, "linux.seccomp.listenerPath: seccomp agent");
-        r = socket_send_fds(sock, text, strlen(text), &notify_fd, 1, err);
+                return berr_make(err, -sock,
+                                 "linux.seccomp.listenerPath: connecting to the seccomp agent at %s",
+                                 p->listener_path);
+        r = socket_send_fds(sock, &notify_fd, 1, text, strlen(text));
         if (r < 0)
-                return berr_wrap(err, "sending the seccomp notify fd to %s", p->listener_path);
+                return berr_make(err, -r, "linux.seccomp.listenerPath: sending the notify fd to %s",
+                                 p->listener_path);
         return 0;
+}
+
+int seccomp_forward_to_listener(const struct seccomp_prog *p, int pidfd, int remote_fd, pid_t pid,
+                                json_object *state, struct berr **err)
+{
+        _cleanup_close_ int fd = (int)syscall(SYS_pidfd_getfd, pidfd, remote_fd, 0);
+
+        if (fd < 0)
+                return berr_errno(err, "take the seccomp notify fd %d of process %d", remote_fd, (int)pid);
+        return seccomp_send_process_to_listener(p, fd, pid, state, err);
 }
 
 int seccomp_send_to_listener(const struct seccomp_prog *p, int notify_fd, json_object *state,

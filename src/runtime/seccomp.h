@@ -19,12 +19,15 @@ int seccomp_prepare(json_object *seccomp, struct seccomp_prog **out, struct berr
  * one. Cache failures are not errors. cache_dirfd -1: no cache. */
 int seccomp_prepare_cached(json_object *seccomp, int cache_dirfd, struct seccomp_prog **out,
                            struct berr **err);
+/* The cache directory <root>/.seccomp-cache (created if missing; `list`
+ * skips dot names), or -1 when it cannot be used, which is not an error. */
+#define SECCOMP_CACHE_DIR ".seccomp-cache"
+int seccomp_cache_open(const char *root);
 /* Installs the filter in the calling process, which needs no_new_privs set
  * or CAP_SYS_ADMIN (noNewPrivileges false: before dropping it). A NULL p
  * (no seccomp) does nothing. When a rule uses
  * SCMP_ACT_NOTIFY (which requires a listenerPath) the SECCOMP_RET_USER_NOTIF
- * fd is returned in *notify_fd (else -1). The caller then must not hand the
- * fd over with a syscall a rule may notify: `write` is the one refused. */
+ * fd is returned in *notify_fd (else -1), for seccomp_forward_to_listener. */
 int seccomp_install(struct seccomp_prog *p, int *notify_fd, struct berr **err);
 bool seccomp_has_listener(const struct seccomp_prog *p);
 /* Sends the notify fd and the container state to listenerPath, as runc does:
@@ -35,6 +38,11 @@ int seccomp_send_to_listener(const struct seccomp_prog *p, int notify_fd, json_o
 /* Same for another process of the container (exec): pid is that process. */
 int seccomp_send_process_to_listener(const struct seccomp_prog *p, int notify_fd, pid_t pid,
                                      json_object *state, struct berr **err);
+/* Same, with the notify fd still in the container process `pidfd`, known by
+ * its number there: the process reports the number with write(2), which no
+ * rule may notify, and the fd is copied with pidfd_getfd (as runc does). */
+int seccomp_forward_to_listener(const struct seccomp_prog *p, int pidfd, int remote_fd, pid_t pid,
+                                json_object *state, struct berr **err);
 /* The flags given to seccomp(2) and the program's length, for debug logs. */
 unsigned int seccomp_prog_flags(const struct seccomp_prog *p);
 size_t seccomp_prog_length(const struct seccomp_prog *p);

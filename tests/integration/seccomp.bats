@@ -1,106 +1,118 @@
 #!/usr/bin/env bats
-# linux.seccomp in real containers: a denied syscall, errnoRet, the default
-# profile, SCMP_ACT_NOTIFY with a listener, and a bad profile that fails
-# `create` cleanly. BERTH_TEST_RUNTIME=runc runs the same session on runc.
+# linux.seccomp in real containers: a denied syscall (with and without
+# noNewPrivileges, in exec'd processes too), errnoRet, the default profile,
+# SCMP_ACT_NOTIFY with an agent for the init and for exec, the compiled
+# filter cache, and a bad profile that fails `create` cleanly.
+# BERTH_RUNTIME=runc runs the same session on runc (but for the berth-only
+# checks: error wording, the cache).
 
-load ../lib/bundle
+load ../lib/runtime
 
-BUILD=${BERTH_BUILD:-$BATS_TEST_DIRNAME/../../build}
-# The runtime of this build, never one installed elsewhere on the host.
-RUNTIME=${BERTH_TEST_RUNTIME:-$BUILD/src/cmd/berth-runtime/berth-runtime}
-TOOLS=$BUILD/tests/tools/seccomp
+TOOLS=${TOOLS:-$BATS_TEST_DIRNAME/../../build/tests/tools}
+AGENT=$TOOLS/berth-test-seccomp-agent
+RESOLVE=$TOOLS/berth-test-seccomp-resolve
 DEFAULT_PROFILE=$BATS_TEST_DIRNAME/../../data/seccomp/default.json
+DENY_MKDIR='{"defaultAction": "SCMP_ACT_ALLOW",
+             "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO"}]}'
 
-setup_file() {
-        export SKIP_REASON=
-        if [ "$(id -u)" != 0 ]; then
-                SKIP_REASON="needs root"
-        elif ! command -v "$RUNTIME" >/dev/null; then
-                SKIP_REASON="no runtime at $RUNTIME (not built yet)"
-        elif [ ! -x "$TOOLS/seccomp-agent" ] || [ ! -x "$TOOLS/seccomp-resolve" ]; then
-                SKIP_REASON="tests/tools/seccomp is not built"
-        elif [ ! -x "$BUSYBOX_BIN" ]; then
-                SKIP_REASON="needs busybox-static"
-        fi
-        [ -z "$SKIP_REASON" ] || return 0
-        WORK=$(mktemp -d /tmp/berth-seccomp.XXXXXX)
-        export WORK BERTH_TEMPLATE_ROOTFS=$WORK/rootfs
-        make_rootfs "$BERTH_TEMPLATE_ROOTFS"
-}
-
-teardown_file() {
-        [ -n "${WORK:-}" ] && [ -d "$WORK" ] || return 0
-        rm -rf "$WORK"
-}
+# The shared setup and teardown, wrapped.
+eval "runtime_$(declare -f setup)"
+eval "runtime_$(declare -f teardown)"
 
 setup() {
-        [ -z "$SKIP_REASON" ] || skip "$SKIP_REASON"
-        ID=berth-seccomp-$BATS_TEST_NUMBER-$$
-        ROOT=$WORK/state
-        BUNDLE=$WORK/bundle-$BATS_TEST_NUMBER
+        [ "$(id -u)" = 0 ] || skip "needs root"
+        [ -x "$RT" ] || skip "berth-runtime is not built"
+        [ -x "$AGENT" ] && [ -x "$RESOLVE" ] || skip "the seccomp test tools are not built"
         AGENT_PID=
+        runtime_setup
 }
 
 teardown() {
-        [ -z "$SKIP_REASON" ] || return 0
-        "$RUNTIME" --root "$ROOT" delete -f "$ID" >/dev/null 2>&1 || true
-        if [ -n "$AGENT_PID" ]; then
+        if [ -n "${AGENT_PID:-}" ]; then
                 kill "$AGENT_PID" 2>/dev/null || true
                 wait "$AGENT_PID" 2>/dev/null || true
         fi
-        rm -rf "$BUNDLE" "$WORK/agent.sock" "$WORK/agent.ready" "$WORK/agent.state"
+        runtime_teardown
 }
 
-# A bundle running `sh -c SCRIPT` with a writable /tmp.
-bundle_with() {
-        make_bundle "$BUNDLE" sh -c "$1"
-        bundle_set "$BUNDLE" '.mounts += [{"destination": "/tmp", "type": "tmpfs", "source": "tmpfs",
-                                           "options": ["nosuid", "nodev"]}]'
+is_berth() {
+        [[ "$(basename "$RT")" == berth-runtime ]]
+}
+
+# The bundle runs `sh -c SCRIPT` (one line: make_bundle splits arguments at
+# newlines) with a writable /tmp.
+script() {
+        bundle_set "$B" ".process.args = [\"sh\", \"-c\", $(jq -Rn --arg s "$1" '$s')] |
+                         .mounts += [{\"destination\": \"/tmp\", \"type\": \"tmpfs\", \"source\": \"tmpfs\",
+                                      \"options\": [\"nosuid\", \"nodev\"]}]"
 }
 
 set_seccomp() {
-        bundle_set "$BUNDLE" ".linux.seccomp = $1"
+        bundle_set "$B" ".linux.seccomp = $1"
 }
 
-run_container() {
-        run "$RUNTIME" --root "$ROOT" run -b "$BUNDLE" "$ID"
+start_agent() { # start_agent [COUNT]
+        "$AGENT" "$T/agent.sock" "$T/agent.states" "$T/agent.ready" "${1:-1}" &
+        AGENT_PID=$!
+        local i
+        for i in $(seq 100); do
+                [ -e "$T/agent.ready" ] && return 0
+                sleep 0.1
+        done
+        return 1
 }
 
 @test "a denied syscall fails with EPERM, everything else runs" {
-        bundle_with 'mkdir /tmp/d; echo "mkdir=$?"; touch /tmp/f && echo touched'
-        run_container
+        script 'mkdir /tmp/d; echo "mkdir=$?"; touch /tmp/f && echo touched'
+        run rt run -b "$B" c1
         [ "$status" -eq 0 ]
         [[ "$output" == *"mkdir=0"* ]]
 
-        set_seccomp '{"defaultAction": "SCMP_ACT_ALLOW",
-                      "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO"}]}'
-        run_container
+        set_seccomp "$DENY_MKDIR"
+        run rt run -b "$B" c1
         [ "$status" -eq 0 ]
         [[ "$output" == *"Operation not permitted"* ]]
         [[ "$output" == *"mkdir=1"* ]]
         [[ "$output" == *"touched"* ]]
+
+        # Without no_new_privs the filter is loaded before the capabilities go.
+        bundle_set "$B" '.process.noNewPrivileges = false'
+        run rt run -b "$B" c1
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"mkdir=1"* ]]
+        [[ "$output" == *"touched"* ]]
+}
+
+@test "exec'd processes run under the container's filter" {
+        script 'sleep 1000'
+        set_seccomp "$DENY_MKDIR"
+        rt run -d -b "$B" c1
+        run rt exec c1 mkdir /tmp/x
+        [ "$status" -ne 0 ]
+        [[ "$output" == *"Operation not permitted"* ]]
+        run rt exec c1 touch /tmp/y
+        [ "$status" -eq 0 ]
 }
 
 @test "errnoRet chooses the error" {
-        bundle_with 'mkdir /tmp/d'
+        script 'mkdir /tmp/d'
         set_seccomp '{"defaultAction": "SCMP_ACT_ALLOW",
                       "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 122}]}'
-        run_container
+        run rt run -b "$B" c1
         [ "$status" -ne 0 ]
         [[ "$output" == *"Disk quota exceeded"* ]]
 }
 
 @test "a shell works under the default profile, which refuses new namespaces" {
-        local caps=CAP_AUDIT_WRITE,CAP_KILL,CAP_NET_BIND_SERVICE
-        # One line: make_bundle splits arguments at newlines.
-        bundle_with 'echo hello; ls / >/dev/null && echo ls-ok; mkdir /tmp/a && rmdir /tmp/a && echo fs-ok; (echo subshell-ok); unshare -U true; echo "unshare=$?"'
-        run_container
+        script 'echo hello; ls / >/dev/null && echo ls-ok; mkdir /tmp/a && rmdir /tmp/a && echo fs-ok; (echo subshell-ok); unshare -U true; echo "unshare=$?"'
+        run rt run -b "$B" c1
         [ "$status" -eq 0 ]
-        [[ "$output" == *"unshare=0"* ]] # allowed without seccomp: unprivileged user namespace
+        [[ "$output" == *"unshare=0"* ]] # an unprivileged user namespace, without seccomp
 
-        "$TOOLS/seccomp-resolve" "$DEFAULT_PROFILE" native "$caps" >"$WORK/default-resolved.json"
-        set_seccomp "$(cat "$WORK/default-resolved.json")"
-        run_container
+        "$RESOLVE" "$DEFAULT_PROFILE" native "$(jq -r '.process.capabilities.bounding | join(",")' "$B/config.json")" \
+                >"$T/default.json"
+        set_seccomp "$(cat "$T/default.json")"
+        run rt run -b "$B" c1
         [ "$status" -eq 0 ]
         [[ "$output" == *"hello"* ]]
         [[ "$output" == *"ls-ok"* ]]
@@ -109,60 +121,76 @@ run_container() {
         [[ "$output" == *"unshare=1"* ]]
 }
 
-@test "SCMP_ACT_NOTIFY hands the syscalls to the agent at listenerPath" {
-        "$TOOLS/seccomp-agent" "$WORK/agent.sock" "$WORK/agent.state" "$WORK/agent.ready" &
-        AGENT_PID=$!
-        local i
-        for i in $(seq 100); do
-                [ -e "$WORK/agent.ready" ] && break
-                sleep 0.1
-        done
-        [ -e "$WORK/agent.ready" ]
-
+@test "SCMP_ACT_NOTIFY hands the init's and exec's syscalls to the agent at listenerPath" {
+        start_agent 2
         # The agent answers success without creating anything.
-        bundle_with 'mkdir /tmp/d; echo "mkdir=$?"; if [ -d /tmp/d ]; then echo exists; else echo absent; fi'
-        set_seccomp "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"listenerPath\": \"$WORK/agent.sock\",
+        script 'mkdir /tmp/d; echo "mkdir=$?"; if [ -d /tmp/d ]; then echo exists; else echo absent; fi; sleep 1000'
+        set_seccomp "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"listenerPath\": \"$T/agent.sock\",
                       \"listenerMetadata\": \"berth-test\",
                       \"syscalls\": [{\"names\": [\"mkdir\", \"mkdirat\"], \"action\": \"SCMP_ACT_NOTIFY\"}]}"
-        run_container
+        rt run -d -b "$B" c1
+        # A lost notify fd would leave the exec'd mkdir waiting forever.
+        run timeout 120 "$RT" --root "$ROOT" exec c1 sh -c 'mkdir /tmp/e; echo "mkdir=$?"; if [ -d /tmp/e ]; then echo exists; else echo absent; fi'
         [ "$status" -eq 0 ]
         [[ "$output" == *"mkdir=0"* ]]
         [[ "$output" == *"absent"* ]]
 
-        [ "$(jq -r .metadata "$WORK/agent.state")" = berth-test ]
-        [ "$(jq -c .fds "$WORK/agent.state")" = '["seccompFd"]' ]
-        [ "$(jq -r .state.id "$WORK/agent.state")" = "$ID" ]
-        [ "$(jq -r .state.bundle "$WORK/agent.state")" = "$BUNDLE" ]
-        [ "$(jq -r .pid "$WORK/agent.state")" -gt 0 ]
-        [ -n "$(jq -r .ociVersion "$WORK/agent.state")" ]
-        # The agent ends when no process is left under the filter.
+        local init_pid
+        init_pid=$(rt state c1 | jq .pid)
+        [ "$(wc -l <"$T/agent.states")" -eq 2 ]
+        run jq -s -c '[.[] | {metadata, fds, id: .state.id, bundle: .state.bundle}] | unique' "$T/agent.states"
+        [ "$output" = "[{\"metadata\":\"berth-test\",\"fds\":[\"seccompFd\"],\"id\":\"c1\",\"bundle\":\"$B\"}]" ]
+        # The init first, then the exec'd process, each with its own pid.
+        [ "$(jq -s '.[0].pid' "$T/agent.states")" = "$init_pid" ]
+        [ "$(jq -s '.[1].pid' "$T/agent.states")" != "$init_pid" ]
+        [ "$(jq -s '.[1].state.pid' "$T/agent.states")" = "$init_pid" ]
+        [ -n "$(jq -s -r '.[0].ociVersion' "$T/agent.states")" ]
+
+        # The agent ends when no process is left under either filter.
+        rt delete -f c1
         wait "$AGENT_PID"
         AGENT_PID=
 }
 
+@test "compiled filters are cached in the state root" {
+        is_berth || skip "berth's cache"
+        script 'true'
+        set_seccomp "$DENY_MKDIR"
+        rt run -b "$B" c1
+        rt run -b "$B" c1
+        [ "$(ls "$ROOT/.seccomp-cache" | wc -l)" -eq 1 ]
+        set_seccomp '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_LOG"}]}'
+        rt run -b "$B" c1
+        [ "$(ls "$ROOT/.seccomp-cache" | wc -l)" -eq 2 ]
+        run rt list -q
+        [ "$output" = "" ]
+}
+
 @test "a bad profile fails create with the field named and leaves nothing behind" {
-        bundle_with 'true'
         set_seccomp '{"defaultAction": "SCMP_ACT_ALLOW",
                       "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO",
                                     "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_BOGUS"}]}]}'
-        run "$RUNTIME" --root "$ROOT" create -b "$BUNDLE" "$ID"
+        run rt create -b "$B" c1
         [ "$status" -ne 0 ]
         [[ "$output" == *"SCMP_CMP_BOGUS"* ]]
-        if [ -z "${BERTH_TEST_RUNTIME:-}" ]; then
+        if is_berth; then
                 [[ "$output" == *"linux.seccomp.syscalls[0].args[0].op: unknown operator"* ]]
         fi
-        run "$RUNTIME" --root "$ROOT" state "$ID"
+        run rt state c1
         [ "$status" -ne 0 ]
-        [ ! -e "$ROOT/$ID" ]
-        run "$RUNTIME" --root "$ROOT" list -q
-        [[ "$output" != *"$ID"* ]]
+        assert_gone c1
+        run rt list -q
+        [ "$output" = "" ]
 }
 
 @test "features describe seccomp" {
-        run "$RUNTIME" features
+        run rt features
         [ "$status" -eq 0 ]
         [ "$(jq -r .linux.seccomp.enabled <<<"$output")" = true ]
         jq -e '.linux.seccomp.actions | index("SCMP_ACT_NOTIFY")' <<<"$output"
         jq -e '.linux.seccomp.operators | index("SCMP_CMP_MASKED_EQ")' <<<"$output"
         jq -e '.linux.seccomp.archs | index("SCMP_ARCH_X86_64")' <<<"$output"
+        if is_berth; then
+                jq -e '.linux.seccomp.supportedFlags | index("SECCOMP_FILTER_FLAG_SPEC_ALLOW")' <<<"$output"
+        fi
 }

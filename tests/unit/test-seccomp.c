@@ -617,7 +617,10 @@ static void test_notify_listener(void **state)
 
         assert_non_null(mkdtemp(a.dir));
         snprintf(a.path, sizeof(a.path), "%s/agent.sock", a.dir);
-        a.listen_fd = socket_listen_unix(a.path, 1, &err);
+        {
+                _cleanup_close_ int dirfd = open(a.dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                a.listen_fd = unix_listen_at(dirfd, "agent.sock", SOCK_STREAM, 1);
+        }
         assert_true(a.listen_fd >= 0);
         snprintf(text, sizeof(text),
                  "{'defaultAction':'SCMP_ACT_ALLOW','listenerPath':'%s','listenerMetadata':'meta data',"
@@ -646,7 +649,8 @@ static void test_notify_listener(void **state)
         }
         sk = accept4(a.listen_fd, NULL, NULL, SOCK_CLOEXEC);
         assert_true(sk >= 0);
-        n = socket_recv_fds(sk, buf, sizeof(buf) - 1, &notify, 1, &n_fds, &err);
+        n_fds = 1;
+        n = socket_recv_fds(sk, &notify, &n_fds, buf, sizeof(buf) - 1);
         assert_true(n > 0);
         assert_int_equal(n_fds, 1);
         buf[n] = '\0';
@@ -685,6 +689,87 @@ static void test_notify_listener(void **state)
         unlink(a.path);
         rmdir(a.dir);
         seccomp_prog_free(p);
+}
+
+/* What the runtime does: the container process reports the notify fd's
+ * number with write(2), the runtime copies the fd with pidfd_getfd. */
+static void test_notify_forwarded(void **state)
+{
+        _cleanup_berr_ struct berr *err = NULL;
+        char dir[] = "/tmp/berth-seccomp-test.XXXXXX", path[64], text[512], buf[4096];
+        _cleanup_close_ int dirfd = -1, listen_fd = -1, sk = -1, notify = -1, pidfd = -1;
+        struct seccomp_notif req;
+        struct seccomp_notif_resp resp;
+        json_object *st = J("{'ociVersion':'1.2.0','id':'c2','status':'running','pid':1,'bundle':'/b'}"),
+                    *msg, *v;
+        struct seccomp_prog *p;
+        int pipefd[2], remote = -1, status;
+        size_t n_fds = 1;
+        ssize_t n;
+        pid_t pid;
+
+        assert_non_null(mkdtemp(dir));
+        snprintf(path, sizeof(path), "%s/agent.sock", dir);
+        dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        listen_fd = unix_listen_at(dirfd, "agent.sock", SOCK_STREAM, 1);
+        assert_true(listen_fd >= 0);
+        snprintf(text, sizeof(text),
+                 "{'defaultAction':'SCMP_ACT_ALLOW','listenerPath':'%s','syscalls':[{'names':['getppid'],"
+                 "'action':'SCMP_ACT_NOTIFY'}]}",
+                 path);
+        p = prepare(text);
+        assert_int_equal(pipe2(pipefd, O_CLOEXEC), 0);
+
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                struct berr *e = NULL;
+                int fd;
+
+                child_reset_signals();
+                if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || seccomp_install(p, &fd, &e) < 0 ||
+                    write(pipefd[1], &fd, sizeof(fd)) != sizeof(fd))
+                        child_exit(120);
+                child_exit(child_notify(NULL));
+        }
+        close(pipefd[1]);
+        assert_int_equal(read(pipefd[0], &remote, sizeof(remote)), sizeof(remote));
+        close(pipefd[0]);
+        pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        assert_true(pidfd >= 0);
+        if (seccomp_forward_to_listener(p, pidfd, remote, pid, st, &err) < 0)
+                fail_msg("%s", err->msg);
+
+        sk = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        n = socket_recv_fds(sk, &notify, &n_fds, buf, sizeof(buf) - 1);
+        assert_true(n > 0);
+        assert_int_equal(n_fds, 1);
+        buf[n] = '\0';
+        msg = J(buf);
+        /* The process's own pid; the state's is the init's. */
+        assert_true(json_object_object_get_ex(msg, "pid", &v));
+        assert_int_equal(json_object_get_int(v), pid);
+        assert_false(json_object_object_get_ex(msg, "metadata", NULL));
+        assert_int_equal(
+            json_object_get_int(json_object_object_get(json_object_object_get(msg, "state"), "pid")), 1);
+        json_object_put(msg);
+
+        memset(&req, 0, sizeof(req));
+        assert_int_equal(ioctl(notify, SECCOMP_IOCTL_NOTIF_RECV, &req), 0);
+        assert_int_equal(req.pid, pid);
+        resp = (struct seccomp_notif_resp){.id = req.id, .val = 4242};
+        assert_int_equal(ioctl(notify, SECCOMP_IOCTL_NOTIF_SEND, &resp), 0);
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_int_equal(exit_code(status), 0);
+
+        /* A number that is no fd of the process. */
+        assert_true(seccomp_forward_to_listener(p, pidfd, 999, pid, st, &err) < 0);
+        assert_non_null(strstr(err->msg, "take the seccomp notify fd 999"));
+
+        json_object_put(st);
+        seccomp_prog_free(p);
+        unlink(path);
+        rmdir(dir);
 }
 
 static void test_listener_unreachable(void **state)
@@ -1109,6 +1194,7 @@ int main(void)
             cmocka_unit_test(test_notify_rules),
             cmocka_unit_test(test_limits),
             cmocka_unit_test(test_notify_listener),
+            cmocka_unit_test(test_notify_forwarded),
             cmocka_unit_test(test_listener_unreachable),
             cmocka_unit_test(test_features),
             cmocka_unit_test(test_default_profile_resolve),
