@@ -34,9 +34,11 @@ teardown() {
                 done
         fi
         # A failed test may leave mounts under $T (never expected): detach them.
-        grep -F " $T" /proc/self/mountinfo | awk '{print $5}' | sort -r | while read -r m; do
-                umount -l "$m" 2>/dev/null || true
-        done
+        # Only mount points strictly below a real temp dir qualify (an empty $T
+        # would otherwise match every mount on the host).
+        case "${T:-}" in /tmp/berth-test.?*) ;; *) return 0 ;; esac
+        awk -v t="$T/" 'substr($5, 1, length(t)) == t {print $5}' /proc/self/mountinfo | sort -r |
+                while read -r m; do umount -l "$m" 2>/dev/null || true; done
         rm -rf "$T"
 }
 
