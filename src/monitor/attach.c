@@ -241,7 +241,12 @@ int attach_next(struct attach_conn *c, bool block, struct attach_event *ev, stru
                                 continue;
                         if (errno == EAGAIN)
                                 return 0;
-                        return berr_errno(err, "read from the monitor");
+                        /* What the monitor had not read when it closed turns its end of
+                         * stream into a reset, after everything it sent. */
+                        if (errno == ECONNRESET)
+                                n = 0;
+                        else
+                                return berr_errno(err, "read from the monitor");
                 }
                 c->in_start = 0;
                 c->in_end = (size_t)n;

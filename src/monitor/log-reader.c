@@ -282,6 +282,71 @@ static bool same_file(int fd, const char *path)
         return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
+struct file_id {
+        dev_t dev;
+        ino_t ino; /* 0: no such file */
+};
+
+static void rotation_name(const struct reader *rd, int idx, char *buf, size_t size)
+{
+        if (idx == 0)
+                snprintf(buf, size, "%s", rd->path);
+        else
+                snprintf(buf, size, "%s.%d", rd->path, idx);
+}
+
+static void scan_files(const struct reader *rd, struct file_id ids[CTRLOG_MAX_FILES])
+{
+        char name[PATH_MAX];
+        struct stat st;
+
+        for (int i = 0; i < CTRLOG_MAX_FILES; i++) {
+                rotation_name(rd, i, name, sizeof(name));
+                ids[i] = stat(name, &st) == 0 ? (struct file_id){st.st_dev, st.st_ino} : (struct file_id){0};
+        }
+}
+
+/*
+ * After the followed file was rotated: opens the file written after it, the
+ * nearest one below its new index (0 is the live file). When it was rotated
+ * out of existence, all files left are newer: the oldest. The names shift
+ * while the writer rotates, so this works on two equal scans and checks that
+ * the file opened is the one scanned. Returns an fd, or -EAGAIN to try later.
+ */
+static int open_next(struct reader *rd)
+{
+        struct file_id a[CTRLOG_MAX_FILES], b[CTRLOG_MAX_FILES];
+        char name[PATH_MAX];
+        struct stat cur, st;
+
+        if (fstat(rd->src.fd, &cur) < 0)
+                return -errno;
+        for (int attempt = 0; attempt < 100; attempt++) {
+                int self = -1, next = -1, fd;
+
+                scan_files(rd, a);
+                scan_files(rd, b);
+                if (memcmp(a, b, sizeof(a)) != 0)
+                        continue;
+                for (int i = 1; i < CTRLOG_MAX_FILES && self < 0; i++)
+                        if (a[i].ino == cur.st_ino && a[i].dev == cur.st_dev)
+                                self = i;
+                for (int i = (self < 0 ? CTRLOG_MAX_FILES : self) - 1; i >= 0 && next < 0; i--)
+                        if (a[i].ino)
+                                next = i;
+                if (next < 0)
+                        return -EAGAIN; /* between a rename and the new live file */
+                rotation_name(rd, next, name, sizeof(name));
+                fd = open(name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+                if (fd < 0)
+                        continue;
+                if (fstat(fd, &st) == 0 && st.st_ino == a[next].ino && st.st_dev == a[next].dev)
+                        return fd;
+                close(fd);
+        }
+        return -EAGAIN;
+}
+
 static int follow(struct reader *rd, struct berr **err)
 {
         _cleanup_close_ int ino = -1;
@@ -312,7 +377,7 @@ static int follow(struct reader *rd, struct berr **err)
                         r = drain(rd, err);
                         if (r != 0)
                                 return r < 0 ? r : 0;
-                        fd = open(rd->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+                        fd = open_next(rd);
                         if (fd >= 0) {
                                 close(rd->src.fd);
                                 rd->fds[rd->n_files - 1] = fd;

@@ -815,6 +815,7 @@ static void finish(struct monitor *m)
         m->listen_fd = safe_close(m->listen_fd);
         unlinkat(m->dirfd, ATTACH_SOCKET, 0);
         unlinkat(m->dirfd, MONITOR_PID_FILE, 0);
+        unlinkat(m->dirfd, MONITOR_CTR_PID, 0);
         close_instance(m);
         ctrlog_writer_free(TAKE_PTR(m->log));
         m->lock_fd = safe_close(m->lock_fd);

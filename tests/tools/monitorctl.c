@@ -83,16 +83,18 @@ static int cmd_attach(int argc, char **argv)
                 if (pfd[1].revents) {
                         char buf[4096];
                         ssize_t n = read(0, buf, sizeof(buf));
+                        int sent;
                         if (n > 0) {
-                                if (attach_send(c, ATTACH_STDIN, buf, (uint32_t)n, &e) < 0)
-                                        return fail(e);
+                                sent = attach_send(c, ATTACH_STDIN, buf, (uint32_t)n, NULL);
                         } else {
                                 use_stdin = false;
                                 detached = detach_on_eof;
-                                if (attach_send(c, detached ? ATTACH_DETACH : ATTACH_CLOSE_STDIN, NULL, 0,
-                                                &e) < 0)
-                                        return fail(e);
+                                sent = attach_send(c, detached ? ATTACH_DETACH : ATTACH_CLOSE_STDIN, NULL, 0,
+                                                   NULL);
                         }
+                        /* The monitor may be done already: what it sent is still to be read. */
+                        if (sent < 0)
+                                use_stdin = false;
                 }
                 if (!pfd[0].revents)
                         continue;
