@@ -30,7 +30,8 @@
 #define OUT_CHUNK   8192
 #define MAX_CLIENTS 16
 #define CLIENT_IN   4096
-/* How long attach clients get to take the exit frame before they are dropped. */
+/* How long attach clients get, once the container has exited, to take the
+ * rest of its output and the exit frame before they are dropped. */
 #define EXIT_GRACE_MS 5000
 /* Docker's restart backoff: 100 ms, doubled per restart up to a minute, back
  * to the start after a run of 10 s. */
@@ -534,6 +535,14 @@ static void sweep_clients(struct monitor *m)
         update_busy(m);
 }
 
+static void drop_owing_clients(struct monitor *m)
+{
+        for (size_t i = 0; i < m->n_clients; i++)
+                if (m->clients[i]->owes)
+                        client_drop(m->clients[i]);
+        sweep_clients(m);
+}
+
 static void drop_all_clients(struct monitor *m)
 {
         for (size_t i = 0; i < m->n_clients; i++)
@@ -634,9 +643,19 @@ static int serve(struct monitor *m, struct berr **err)
                          * at all: its hangup must not spin the loop. */
                         pfd[n++] = (struct pollfd){ev ? c->fd : -1, ev, 0};
                 }
-                /* After the exit, the output is read until it runs dry rather than waited for. */
-                if (m->exited && !m->bc_busy)
+                /* After the exit, the output is read until it runs dry rather than
+                 * waited for, and clients too slow to take it are not waited for
+                 * long: the exit must get recorded. */
+                if (m->exited && !m->bc_busy) {
                         timeout = 0;
+                } else if (m->exited) {
+                        int64_t left = m->exited_mono + EXIT_GRACE_MS * 1000000LL - time_mono_ns();
+                        if (left <= 0) {
+                                drop_owing_clients(m);
+                                continue;
+                        }
+                        timeout = (int)(left / 1000000) + 1;
+                }
                 if (poll(pfd, n, timeout) < 0 && errno != EINTR)
                         return berr_errno(err, "poll");
                 if (pfd[0].revents)

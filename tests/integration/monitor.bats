@@ -216,6 +216,17 @@ log_has() { grep -q -- "$1" "$T/ctr.log" 2>/dev/null; }
         [ "$(state exitCode)" = 0 ]
 }
 
+@test "a client that never reads slows the container but cannot hold up its exit record" {
+        bundle sh -c 'yes output-line'
+        monitor --start --log-driver none
+        "$CTL" attach --no-read --no-stdin --ready-file "$T/stuck.ready" "$STATE" 3>&- &
+        BG_PIDS+=($!)
+        retry test -e "$T/stuck.ready"
+        "$RUNTIME" --root "$T/runc" kill "$ID" KILL
+        retry monitor_gone
+        [ "$(state exitCode)" = 137 ]
+}
+
 @test "attach to a container that is gone fails cleanly" {
         bundle true
         monitor --start

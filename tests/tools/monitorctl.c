@@ -3,7 +3,7 @@
  * Test client of libmonitor, for tests/integration/monitor.bats; what `berth
  * attach` and `berth logs` will do, without the engine around it.
  *
- *   monitorctl attach [--no-stdin] [--detach-on-eof] [--resize RxC] [--ready-file F] STATE_DIR
+ *   monitorctl attach [--no-stdin] [--no-read] [--detach-on-eof] [--resize RxC] [--ready-file F] STATE_DIR
  *   monitorctl logs --driver k8s-file|json-file [-f] [--since T] [--until T] [--tail N] [-t]
  *                   [--state-dir DIR] LOG_PATH
  *   monitorctl alive STATE_DIR
@@ -33,15 +33,13 @@ static int fail(struct berr *e)
 static int cmd_attach(int argc, char **argv)
 {
         static const struct option opts[] = {
-            {"no-stdin", no_argument, NULL, 'n'},
-            {"detach-on-eof", no_argument, NULL, 'd'},
-            {"resize", required_argument, NULL, 'r'},
-            {"ready-file", required_argument, NULL, 'R'},
-            {},
+            {"no-stdin", no_argument, NULL, 'n'},         {"no-read", no_argument, NULL, 'N'},
+            {"detach-on-eof", no_argument, NULL, 'd'},    {"resize", required_argument, NULL, 'r'},
+            {"ready-file", required_argument, NULL, 'R'}, {},
         };
         _cleanup_berr_ struct berr *e = NULL;
         _cleanup_attach_conn_ struct attach_conn *c = NULL;
-        bool use_stdin = true, detach_on_eof = false, detached = false;
+        bool use_stdin = true, detach_on_eof = false, detached = false, no_read = false;
         unsigned rows = 0, cols = 0;
         const char *ready = NULL;
         int o, exit_code = -1;
@@ -53,6 +51,9 @@ static int cmd_attach(int argc, char **argv)
                         break;
                 case 'd':
                         detach_on_eof = true;
+                        break;
+                case 'N':
+                        no_read = true;
                         break;
                 case 'r':
                         if (sscanf(optarg, "%ux%u", &rows, &cols) != 2)
@@ -73,6 +74,9 @@ static int cmd_attach(int argc, char **argv)
                 return fail(e);
         if (ready && write_file_at(AT_FDCWD, ready, "", 0, O_CREAT | O_TRUNC, 0644, &e) < 0)
                 return fail(e);
+        /* A stuck client (a stopped `berth attach`): attached, never reading. */
+        while (no_read)
+                pause();
         for (;;) {
                 struct pollfd pfd[2] = {{c->fd, POLLIN, 0}, {use_stdin ? 0 : -1, POLLIN, 0}};
                 struct attach_event ev;

@@ -185,6 +185,7 @@ _printf_(1, 2) static int fail_args(const char *fmt, ...)
         return -EINVAL;
 }
 
+/* 0: go on; 1: done (--help, --version); < 0: bad arguments. */
 static int parse_args(int argc, char **argv, struct args *a)
 {
         struct monitor_config *c = &a->cfg;
@@ -270,10 +271,10 @@ static int parse_args(int argc, char **argv, struct args *a)
                         break;
                 case OPT_HELP:
                         fputs(usage, stdout);
-                        exit(0);
+                        return 1;
                 case OPT_VERSION:
                         printf("berth-monitor version %s\ncommit: %s\n", BERTH_VERSION, BERTH_COMMIT);
-                        exit(0);
+                        return 1;
                 default:
                         return fail_args("%s", "bad option");
                 }
@@ -369,9 +370,10 @@ int main(int argc, char **argv)
         pid_t pid;
 
         r = parse_args(argc, argv, &a);
-        if (r < 0) {
-                sync_report(a.sync_fd, 0, "bad arguments");
-                return 1;
+        if (r != 0) {
+                if (r < 0)
+                        sync_report(a.sync_fd, 0, "bad arguments");
+                return r < 0 ? 1 : 0;
         }
         close_inherited(a.sync_fd);
         if (mkdir_p(a.cfg.state_dir, 0700, &e) < 0) {
