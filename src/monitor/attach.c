@@ -5,10 +5,12 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "attach.h"
+#include "basic/path.h"
+#include "basic/socket.h"
+#include "internal.h"
 
 static const char *const type_names[] = {
     "stdin", "stdout", "stderr", "error", "hello", "resize", "close-stdin", "detach", "exit",
@@ -66,23 +68,23 @@ static int check_header(struct attach_decoder *d, struct berr **err)
         long want;
 
         if (type >= ARRAY_SIZE(type_names))
-                return berr_make(err, EPROTO, "attach frame of unknown type %u", type);
+                return berr_plain(err, EPROTO, "attach frame of unknown type %u", type);
         if (d->hdr[1] || d->hdr[2] || d->hdr[3])
-                return berr_make(err, EPROTO, "attach frame header has reserved bytes set");
+                return berr_plain(err, EPROTO, "attach frame header has reserved bytes set");
         if (attach_type_is_data(type)) {
                 if (len > ATTACH_MAX_DATA)
-                        return berr_make(err, EPROTO,
-                                         "attach %s frame of %u bytes is larger than the limit of %d",
-                                         type_names[type], len, ATTACH_MAX_DATA);
+                        return berr_plain(err, EPROTO,
+                                          "attach %s frame of %u bytes is larger than the limit of %d",
+                                          type_names[type], len, ATTACH_MAX_DATA);
         } else {
                 want = control_size(type);
                 if (want >= 0 && len != (uint32_t)want)
-                        return berr_make(err, EPROTO, "attach %s frame has %u bytes instead of %ld",
-                                         type_names[type], len, want);
+                        return berr_plain(err, EPROTO, "attach %s frame has %u bytes instead of %ld",
+                                          type_names[type], len, want);
                 if (len > ATTACH_MAX_CONTROL)
-                        return berr_make(err, EPROTO,
-                                         "attach %s frame of %u bytes is larger than the limit of %d",
-                                         type_names[type], len, ATTACH_MAX_CONTROL);
+                        return berr_plain(err, EPROTO,
+                                          "attach %s frame of %u bytes is larger than the limit of %d",
+                                          type_names[type], len, ATTACH_MAX_CONTROL);
         }
         d->type = type;
         d->remaining = len;
@@ -139,57 +141,17 @@ ssize_t attach_decode(struct attach_decoder *d, const void *buf, size_t len, str
         return (ssize_t)(used + take);
 }
 
-static int fill_sun(struct sockaddr_un *sa, int dirfd, const char *name, struct berr **err)
-{
-        int n;
-
-        sa->sun_family = AF_UNIX;
-        n = snprintf(sa->sun_path, sizeof(sa->sun_path), "/proc/self/fd/%d/%s", dirfd, name);
-        if (n < 0 || (size_t)n >= sizeof(sa->sun_path))
-                return berr_make(err, ENAMETOOLONG, "socket name `%s`", name);
-        return 0;
-}
-
 int attach_listen_at(int dirfd, const char *name, struct berr **err)
 {
         _cleanup_close_ int fd = -1;
-        struct sockaddr_un sa = {0};
-        int r;
 
-        r = fill_sun(&sa, dirfd, name, err);
-        if (r < 0)
-                return r;
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (fd < 0)
-                return berr_errno(err, "socket");
         if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
                 return berr_errno(err, "remove stale socket `%s`", name);
-        if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-                return berr_errno(err, "bind socket `%s`", name);
+        fd = unix_listen_at(dirfd, name, SOCK_STREAM | SOCK_NONBLOCK, 16);
+        if (fd < 0)
+                return berr_make(err, -fd, "listen on socket `%s`", name);
         if (fchmodat(dirfd, name, 0600, 0) < 0)
                 return berr_errno(err, "chmod socket `%s`", name);
-        if (listen(fd, 16) < 0)
-                return berr_errno(err, "listen on socket `%s`", name);
-        return TAKE_FD(fd);
-}
-
-int attach_connect_path(const char *dir, const char *name, struct berr **err)
-{
-        _cleanup_close_ int dirfd = -1, fd = -1;
-        struct sockaddr_un sa = {0};
-        int r;
-
-        dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (dirfd < 0)
-                return berr_errno(err, "open `%s`", dir);
-        r = fill_sun(&sa, dirfd, name, err);
-        if (r < 0)
-                return r;
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return berr_errno(err, "socket");
-        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-                return berr_errno(err, "connect to `%s/%s`", dir, name);
         return TAKE_FD(fd);
 }
 
@@ -231,8 +193,8 @@ int attach_next(struct attach_conn *c, bool block, struct attach_event *ev, stru
                                     .type = ATTACH_EV_ERROR, .data = p.data, .len = p.len};
                                 return 1;
                         default:
-                                return berr_make(err, EPROTO, "unexpected attach %s frame from the monitor",
-                                                 type_names[p.type]);
+                                return berr_plain(err, EPROTO, "unexpected attach %s frame from the monitor",
+                                                  type_names[p.type]);
                         }
                 }
                 ssize_t n = recv(c->fd, c->in, sizeof(c->in), block ? 0 : MSG_DONTWAIT);
@@ -260,11 +222,14 @@ int attach_next(struct attach_conn *c, bool block, struct attach_event *ev, stru
 int attach_connect(const char *state_dir, struct attach_conn **out, struct berr **err)
 {
         _cleanup_attach_conn_ struct attach_conn *c = NULL;
+        _cleanup_free_ char *path = path_join(state_dir, ATTACH_SOCKET);
         int fd;
 
-        fd = attach_connect_path(state_dir, ATTACH_SOCKET, err);
+        if (!path)
+                return berr_make(err, ENOMEM, "attach");
+        fd = unix_connect(path, SOCK_STREAM);
         if (fd < 0)
-                return fd;
+                return berr_make(err, -fd, "connect to `%s`", path);
         c = calloc(1, sizeof(*c));
         if (!c) {
                 close(fd);
@@ -285,9 +250,9 @@ int attach_connect(const char *state_dir, struct attach_conn **out, struct berr 
                         if (n < 0)
                                 return berr_errno(err, "read from the monitor");
                         if (n == 0)
-                                return berr_make(err, ENOTCONN,
-                                                 "the monitor closed the attach connection: the "
-                                                 "container is not running");
+                                return berr_plain(err, ENOTCONN,
+                                                  "the monitor closed the attach connection: the "
+                                                  "container is not running");
                         c->in_start = 0;
                         c->in_end = (size_t)n;
                 }
@@ -298,13 +263,14 @@ int attach_connect(const char *state_dir, struct attach_conn **out, struct berr 
                 if (!have)
                         continue;
                 if (p.type == ATTACH_ERROR)
-                        return berr_make(err, ECONNREFUSED, "monitor: %.*s", (int)p.len,
-                                         (const char *)p.data);
+                        return berr_plain(err, ECONNREFUSED, "monitor: %.*s", (int)p.len,
+                                          (const char *)p.data);
                 if (p.type != ATTACH_HELLO)
-                        return berr_make(err, EPROTO, "the monitor did not start with a hello frame");
+                        return berr_plain(err, EPROTO, "the monitor did not start with a hello frame");
                 if (p.data[0] != ATTACH_VERSION)
-                        return berr_make(err, EPROTO, "the monitor speaks attach protocol version %u, not %u",
-                                         p.data[0], ATTACH_VERSION);
+                        return berr_plain(err, EPROTO,
+                                          "the monitor speaks attach protocol version %u, not %u", p.data[0],
+                                          ATTACH_VERSION);
                 c->terminal = p.data[1] & ATTACH_HELLO_TTY;
                 c->stdin_open = p.data[1] & ATTACH_HELLO_STDIN;
                 break;
@@ -343,6 +309,6 @@ int attach_send_resize(struct attach_conn *c, unsigned rows, unsigned cols, stru
         uint8_t p[4] = {(uint8_t)(rows >> 8), (uint8_t)rows, (uint8_t)(cols >> 8), (uint8_t)cols};
 
         if (rows > UINT16_MAX || cols > UINT16_MAX)
-                return berr_make(err, EINVAL, "terminal size %ux%u is out of range", rows, cols);
+                return berr_plain(err, EINVAL, "terminal size %ux%u is out of range", rows, cols);
         return attach_send(c, ATTACH_RESIZE, p, sizeof(p), err);
 }

@@ -102,6 +102,5 @@ static inline void attach_conn_freep(struct attach_conn **c)
 }
 #define _cleanup_attach_conn_ _cleanup_(attach_conn_freep)
 
-/* Unix sockets for paths longer than sun_path: resolved through an O_PATH fd of the directory. */
+/* The monitor's listening socket dirfd/name (mode 0600, non-blocking), replacing a stale one. */
 int attach_listen_at(int dirfd, const char *name, struct berr **err);
-int attach_connect_path(const char *dir, const char *name, struct berr **err);

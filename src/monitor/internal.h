@@ -7,6 +7,9 @@
 
 #include "basic/error.h"
 
+/* An error whose message says it all (a parse or protocol error): no strerror suffix. */
+#define berr_plain(err, code, ...) (berr_make((err), 0, __VA_ARGS__), -(code))
+
 /* OOM kills of the container's memory cgroup, counted from when it was opened. */
 struct oom_watch {
         int dirfd; /* the memory cgroup directory, -1 when there is none */

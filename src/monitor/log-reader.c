@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "ctrlog.h"
+#include "internal.h"
 
 #define READ_CHUNK (64 * 1024)
 /* How often a follower with nothing to read asks whether the writer is gone. */
@@ -22,20 +23,20 @@ static int parse_k8s(char *line, size_t len, struct ctrlog_record *rec, struct b
 
         sp1 = memchr(line, ' ', len);
         if (!sp1)
-                return berr_make(err, EINVAL, "k8s-file record has no stream field");
+                return berr_plain(err, EINVAL, "k8s-file record has no stream field");
         if (ctrlog_parse_rfc3339(line, (size_t)(sp1 - line), &rec->time_ns) < 0)
-                return berr_make(err, EINVAL, "k8s-file record has a bad time `%.*s`",
-                                 (int)MIN(sp1 - line, 64), line);
+                return berr_plain(err, EINVAL, "k8s-file record has a bad time `%.*s`",
+                                  (int)MIN(sp1 - line, 64), line);
         sp2 = memchr(sp1 + 1, ' ', (size_t)(end - sp1 - 1));
         if (!sp2)
-                return berr_make(err, EINVAL, "k8s-file record has no tag field");
+                return berr_plain(err, EINVAL, "k8s-file record has no tag field");
         if (sp2 - sp1 - 1 == 6 && strneq(sp1 + 1, "stdout", 6))
                 rec->stream = CTRLOG_STDOUT;
         else if (sp2 - sp1 - 1 == 6 && strneq(sp1 + 1, "stderr", 6))
                 rec->stream = CTRLOG_STDERR;
         else
-                return berr_make(err, EINVAL, "k8s-file record has a bad stream `%.*s`",
-                                 (int)MIN(sp2 - sp1 - 1, 64), sp1 + 1);
+                return berr_plain(err, EINVAL, "k8s-file record has a bad stream `%.*s`",
+                                  (int)MIN(sp2 - sp1 - 1, 64), sp1 + 1);
         tag = sp2 + 1;
         tag_end = memchr(tag, ' ', (size_t)(end - tag));
         if (!tag_end)
@@ -44,8 +45,8 @@ static int parse_k8s(char *line, size_t len, struct ctrlog_record *rec, struct b
         if (tag < tag_end && (tag + 1 == tag_end || tag[1] == ':') && (tag[0] == 'P' || tag[0] == 'F'))
                 rec->partial = tag[0] == 'P';
         else
-                return berr_make(err, EINVAL, "k8s-file record has a bad tag `%.*s`",
-                                 (int)MIN(tag_end - tag, 64), tag);
+                return berr_plain(err, EINVAL, "k8s-file record has a bad tag `%.*s`",
+                                  (int)MIN(tag_end - tag, 64), tag);
         rec->msg = tag_end < end ? tag_end + 1 : end;
         rec->len = (size_t)(end - rec->msg);
         return 0;
@@ -65,16 +66,16 @@ static int parse_json(char *line, size_t len, struct ctrlog_record *rec, struct 
         obj = json_tokener_parse_ex(tok, line, (int)len);
         if (json_tokener_get_error(tok) != json_tokener_success ||
             !json_object_is_type(obj, json_type_object)) {
-                r = berr_make(err, EINVAL, "json-file record is not a JSON object");
+                r = berr_plain(err, EINVAL, "json-file record is not a JSON object");
                 goto out;
         }
         if (!json_object_object_get_ex(obj, "log", &log) || !json_object_is_type(log, json_type_string)) {
-                r = berr_make(err, EINVAL, "json-file record has no \"log\" string");
+                r = berr_plain(err, EINVAL, "json-file record has no \"log\" string");
                 goto out;
         }
         if (!json_object_object_get_ex(obj, "stream", &stream) ||
             !json_object_is_type(stream, json_type_string)) {
-                r = berr_make(err, EINVAL, "json-file record has no \"stream\" string");
+                r = berr_plain(err, EINVAL, "json-file record has no \"stream\" string");
                 goto out;
         }
         s = json_object_get_string(stream);
@@ -83,13 +84,13 @@ static int parse_json(char *line, size_t len, struct ctrlog_record *rec, struct 
         } else if (streq(s, "stderr")) {
                 rec->stream = CTRLOG_STDERR;
         } else {
-                r = berr_make(err, EINVAL, "json-file record has a bad stream \"%.64s\"", s);
+                r = berr_plain(err, EINVAL, "json-file record has a bad stream \"%.64s\"", s);
                 goto out;
         }
         if (!json_object_object_get_ex(obj, "time", &tm) || !json_object_is_type(tm, json_type_string) ||
             ctrlog_parse_rfc3339(json_object_get_string(tm), (size_t)json_object_get_string_len(tm),
                                  &rec->time_ns) < 0) {
-                r = berr_make(err, EINVAL, "json-file record has no valid \"time\"");
+                r = berr_plain(err, EINVAL, "json-file record has no valid \"time\"");
                 goto out;
         }
         /* The decoded text is never longer than its JSON form, so it fits in place. */
@@ -113,7 +114,7 @@ int ctrlog_parse_record(enum ctrlog_driver driver, char *line, size_t len, struc
         case CTRLOG_JSON_FILE:
                 return parse_json(line, len, rec, err);
         default:
-                return berr_make(err, EINVAL, "log driver `%s` has no records", ctrlog_driver_name(driver));
+                return berr_plain(err, EINVAL, "log driver `%s` has no records", ctrlog_driver_name(driver));
         }
 }
 
@@ -408,8 +409,8 @@ int ctrlog_read(const char *path, const struct ctrlog_read_opts *opts, ctrlog_re
         int r;
 
         if (opts->driver != CTRLOG_K8S_FILE && opts->driver != CTRLOG_JSON_FILE)
-                return berr_make(err, EINVAL, "log driver `%s` keeps no log to read",
-                                 ctrlog_driver_name(opts->driver));
+                return berr_plain(err, EINVAL, "log driver `%s` keeps no log to read",
+                                  ctrlog_driver_name(opts->driver));
         rd.src.cap = READ_CHUNK;
         rd.src.buf = malloc(rd.src.cap);
         if (!rd.src.buf)

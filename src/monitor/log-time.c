@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "ctrlog.h"
+#include "internal.h"
 
 #define NS_PER_SEC 1000000000LL
 
@@ -286,10 +287,10 @@ int ctrlog_parse_tail(const char *s, long *out, struct berr **err)
                 return 0;
         }
         if (!*s)
-                return berr_make(err, EINVAL, "empty --tail value");
+                return berr_plain(err, EINVAL, "empty --tail value");
         for (const char *p = s; *p; p++) {
                 if (*p < '0' || *p > '9' || v > (LONG_MAX - 9) / 10)
-                        return berr_make(err, EINVAL, "--tail `%s` is neither \"all\" nor a line count", s);
+                        return berr_plain(err, EINVAL, "--tail `%s` is neither \"all\" nor a line count", s);
                 v = v * 10 + (*p - '0');
         }
         *out = v;

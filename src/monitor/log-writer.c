@@ -9,6 +9,7 @@
 #include "basic/fileio.h"
 #include "basic/timeutil.h"
 #include "ctrlog.h"
+#include "internal.h"
 
 /* Records are assembled here and written with one write() per batch, so a
  * reader never sees a record cut by rotation; a line that does not fit is
@@ -73,12 +74,12 @@ int ctrlog_writer_open(const char *path, enum ctrlog_driver driver, uint64_t siz
         struct stat st;
 
         if (driver != CTRLOG_K8S_FILE && driver != CTRLOG_JSON_FILE)
-                return berr_make(err, EINVAL, "log driver `%s` writes no file", ctrlog_driver_name(driver));
+                return berr_plain(err, EINVAL, "log driver `%s` writes no file", ctrlog_driver_name(driver));
         if (strlen(path) + 8 >= PATH_MAX)
                 return berr_make(err, ENAMETOOLONG, "log path `%s`", path);
         if (max_files > CTRLOG_MAX_FILES)
-                return berr_make(err, EINVAL, "%u log files are more than the limit of %d", max_files,
-                                 CTRLOG_MAX_FILES);
+                return berr_plain(err, EINVAL, "%u log files are more than the limit of %d", max_files,
+                                  CTRLOG_MAX_FILES);
         w = calloc(1, sizeof(*w));
         if (!w)
                 return berr_make(err, ENOMEM, "log writer");
@@ -95,7 +96,7 @@ int ctrlog_writer_open(const char *path, enum ctrlog_driver driver, uint64_t siz
         if (fstat(w->fd, &st) < 0)
                 return berr_errno(err, "stat log file `%s`", path);
         if (!S_ISREG(st.st_mode))
-                return berr_make(err, EINVAL, "log file `%s` is not a regular file", path);
+                return berr_plain(err, EINVAL, "log file `%s` is not a regular file", path);
         w->file_size = (uint64_t)st.st_size;
         *out = TAKE_PTR(w);
         return 0;

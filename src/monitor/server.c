@@ -95,12 +95,12 @@ int restart_policy_parse(const char *s, struct restart_policy *out, struct berr 
                         errno = 0;
                         v = strtoul(s + 11, &end, 10);
                         if (!s[11] || *end || s[11] == '-' || errno || v > UINT32_MAX)
-                                return berr_make(err, EINVAL, "restart policy `%s`: bad retry count", s);
+                                return berr_plain(err, EINVAL, "restart policy `%s`: bad retry count", s);
                         out->max_retries = (unsigned)v;
                 }
                 return 0;
         }
-        return berr_make(err, EINVAL, "unknown restart policy `%s` (no, on-failure[:N], always)", s);
+        return berr_plain(err, EINVAL, "unknown restart policy `%s` (no, on-failure[:N], always)", s);
 }
 
 static void save_state(struct monitor *m)
@@ -186,8 +186,8 @@ static int read_pid(struct monitor *m, struct berr **err)
         errno = 0;
         v = strtol(buf, &end, 10);
         if (errno || *end || v <= 0 || v > INT32_MAX)
-                return berr_make(err, EINVAL, "pid file `%s/%s` holds `%s`", m->cfg->state_dir,
-                                 MONITOR_CTR_PID, buf);
+                return berr_plain(err, EINVAL, "pid file `%s/%s` holds `%s`", m->cfg->state_dir,
+                                  MONITOR_CTR_PID, buf);
         m->pid = (pid_t)v;
         return 0;
 }

@@ -5,23 +5,23 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "basic/fileio.h"
+#include "basic/socket.h"
 #include "internal.h"
 
 #define CAPTURE_MAX 4096
 
 int console_socket_open(const char *state_dir, struct console_socket *cs, struct berr **err)
 {
-        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        _cleanup_close_ int dirfd = -1;
         const char *dir = state_dir;
 
         *cs = (struct console_socket){.fd = -1};
         /* The runtime gets a path, so it must fit in sun_path. */
-        if (strlen(state_dir) + sizeof("/console.sock") > sizeof(sa.sun_path)) {
+        if (strlen(state_dir) + sizeof("/console.sock") > sizeof(cs->path)) {
                 snprintf(cs->tmpdir, sizeof(cs->tmpdir), "/tmp/berth-console-XXXXXX");
                 if (!mkdtemp(cs->tmpdir)) {
                         cs->tmpdir[0] = '\0';
@@ -30,58 +30,38 @@ int console_socket_open(const char *state_dir, struct console_socket *cs, struct
                 dir = cs->tmpdir;
         }
         snprintf(cs->path, sizeof(cs->path), "%s/console.sock", dir);
-        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", cs->path);
-        cs->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (dirfd < 0)
+                return berr_errno(err, "open `%s`", dir);
+        unlinkat(dirfd, "console.sock", 0);
+        cs->fd = unix_listen_at(dirfd, "console.sock", SOCK_STREAM | SOCK_NONBLOCK, 1);
         if (cs->fd < 0)
-                return berr_errno(err, "socket");
-        unlink(cs->path);
-        if (bind(cs->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-                return berr_errno(err, "bind console socket `%s`", cs->path);
-        if (chmod(cs->path, 0600) < 0)
+                return berr_make(err, -cs->fd, "listen on console socket `%s`", cs->path);
+        if (fchmodat(dirfd, "console.sock", 0600, 0) < 0)
                 return berr_errno(err, "chmod console socket `%s`", cs->path);
-        if (listen(cs->fd, 1) < 0)
-                return berr_errno(err, "listen on console socket `%s`", cs->path);
         return 0;
 }
 
 int console_socket_receive(struct console_socket *cs, struct berr **err)
 {
         _cleanup_close_ int conn = -1, fd = -1;
-        union {
-                struct cmsghdr hdr;
-                char buf[CMSG_SPACE(sizeof(int))];
-        } ctl;
         char name[4096];
-        struct iovec iov = {name, sizeof(name)};
-        struct msghdr msg = {
-            .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof(ctl)};
-        struct cmsghdr *c;
+        size_t n_fds = 1;
         ssize_t n;
 
         /* The runtime has exited: its connection is queued if it made one. */
         conn = accept4(cs->fd, NULL, NULL, SOCK_CLOEXEC);
         if (conn < 0) {
                 if (errno == EAGAIN)
-                        return berr_make(err, EPROTO, "the runtime did not send the terminal to `%s`",
-                                         cs->path);
+                        return berr_plain(err, EPROTO, "the runtime did not send the terminal to `%s`",
+                                          cs->path);
                 return berr_errno(err, "accept on console socket `%s`", cs->path);
         }
-        do
-                n = recvmsg(conn, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-        while (n < 0 && errno == EINTR);
+        n = socket_recv_fds(conn, &fd, &n_fds, name, sizeof(name));
         if (n < 0)
-                return berr_errno(err, "receive the terminal from the runtime");
-        for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-                if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-                        continue;
-                if (c->cmsg_len != CMSG_LEN(sizeof(int)) || fd >= 0)
-                        return berr_make(err, EPROTO, "the runtime sent more than one fd for the terminal");
-                memcpy(&fd, CMSG_DATA(c), sizeof(int));
-        }
-        if (msg.msg_flags & MSG_CTRUNC)
-                return berr_make(err, EPROTO, "the runtime sent more than one fd for the terminal");
-        if (fd < 0)
-                return berr_make(err, EPROTO, "the runtime's console message carried no fd");
+                return berr_make(err, (int)-n, "receive the terminal from the runtime");
+        if (n_fds != 1)
+                return berr_plain(err, EPROTO, "the runtime's console message carried no fd");
         if (fcntl(fd, F_SETFL, O_NONBLOCK | O_RDWR) < 0)
                 return berr_errno(err, "set the terminal non-blocking");
         return TAKE_FD(fd);

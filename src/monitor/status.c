@@ -11,6 +11,7 @@
 #include "basic/timeutil.h"
 #include "ctrlog.h"
 #include "status.h"
+#include "internal.h"
 
 #define STATE_MAX (64 * 1024)
 
@@ -77,8 +78,8 @@ static int get_time(json_object *o, const char *key, int64_t *out, struct berr *
         if (r <= 0)
                 return r;
         if (ctrlog_parse_rfc3339(s, strlen(s), out) < 0)
-                return berr_make(err, EINVAL, "%s: %s `%s` is not an RFC 3339 time", MONITOR_STATE_FILE, key,
-                                 s);
+                return berr_plain(err, EINVAL, "%s: %s `%s` is not an RFC 3339 time", MONITOR_STATE_FILE, key,
+                                  s);
         return 0;
 }
 
@@ -115,7 +116,7 @@ int monitor_state_read(const char *state_dir, struct monitor_state *st, struct b
                                 r = 0;
                         }
                 if (r < 0)
-                        berr_make(err, EINVAL, "%s: unknown status `%s`", path, status);
+                        r = berr_plain(err, EINVAL, "%s: unknown status `%s`", path, status);
         }
         if (r >= 0 && (r = get_int(o, "pid", 0, INT32_MAX, &v, err)) >= 0)
                 st->pid = (pid_t)v;
@@ -184,7 +185,7 @@ int monitor_lock(int dirfd, struct berr **err)
                 return berr_errno(err, "open %s", MONITOR_LOCK_FILE);
         if (fcntl(fd, F_OFD_SETLK, &fl) < 0) {
                 if (errno == EAGAIN || errno == EACCES)
-                        return berr_make(err, EBUSY, "another monitor holds %s", MONITOR_LOCK_FILE);
+                        return berr_plain(err, EBUSY, "another monitor holds %s", MONITOR_LOCK_FILE);
                 return berr_errno(err, "lock %s", MONITOR_LOCK_FILE);
         }
         return TAKE_FD(fd);
@@ -214,15 +215,15 @@ int monitor_signal(const char *state_dir, int sig, struct berr **err)
 
         r = monitor_probe(state_dir, err);
         if (r <= 0)
-                return r < 0 ? r : berr_make(err, ESRCH, "no monitor is running for `%s`", state_dir);
+                return r < 0 ? r : berr_plain(err, ESRCH, "no monitor is running for `%s`", state_dir);
         r = monitor_state_read(state_dir, &st, err);
         if (r < 0)
                 return r;
         monitor_state_clear(&st);
         if (st.monitor_pid <= 0 || proc_start_time(st.monitor_pid, &start) < 0 ||
             start != st.monitor_start_time)
-                return berr_make(err, ESRCH, "monitor pid %d of `%s` is gone", (int)st.monitor_pid,
-                                 state_dir);
+                return berr_plain(err, ESRCH, "monitor pid %d of `%s` is gone", (int)st.monitor_pid,
+                                  state_dir);
         if (kill(st.monitor_pid, sig) < 0)
                 return berr_errno(err, "signal monitor pid %d", (int)st.monitor_pid);
         return 0;

@@ -19,7 +19,7 @@ teardown_file() {
 setup() {
         BUILD=${BERTH_BUILD:-$BATS_TEST_DIRNAME/../../build}
         MON=$BUILD/src/cmd/berth-monitor/berth-monitor
-        CTL=$BUILD/tests/tools/monitorctl
+        CTL=$BUILD/tests/tools/berth-monitorctl
         RUNTIME=${BERTH_TEST_RUNTIME:-runc}
         T=$(mktemp -d /tmp/berth-monitor-test.XXXXXX)
         ID=bmt-$$-$BATS_TEST_NUMBER
