@@ -40,7 +40,8 @@ int ctrlog_writer_open(const char *path, enum ctrlog_driver driver, uint64_t siz
 /* Logs one chunk of a stream's output; every record of it is stamped now_ns. */
 int ctrlog_write(struct ctrlog_writer *w, enum ctrlog_stream stream, const void *buf, size_t len,
                  int64_t now_ns, struct berr **err);
-/* Writes out what is held back (an incomplete UTF-8 sequence at the end of a json-file chunk). */
+/* At the container's exit: writes out what is held back (an incomplete UTF-8
+ * sequence at the end of a json-file chunk) and syncs the file to disk. */
 int ctrlog_flush(struct ctrlog_writer *w, int64_t now_ns, struct berr **err);
 void ctrlog_writer_free(struct ctrlog_writer *w);
 

@@ -424,5 +424,8 @@ int ctrlog_flush(struct ctrlog_writer *w, int64_t now_ns, struct berr **err)
                         return r;
                 }
         }
-        return flush_out(w, err);
+        r = flush_out(w, err);
+        if (r >= 0 && fdatasync(w->fd) < 0)
+                return berr_errno(err, "sync log file `%s`", w->path);
+        return r;
 }
