@@ -662,12 +662,26 @@ struct fake {
         char root[64];
 };
 
+/* The tree of the running test, removed by the teardown if an assertion cut it short. */
+static char current_fake[64];
+
 static void fake_rm(const char *root)
 {
         _cleanup_berr_ struct berr *err = NULL;
 
         if (root[0])
                 assert_int_equal(rm_rf_at(AT_FDCWD, root, &err), 0);
+        current_fake[0] = '\0';
+}
+
+static int fake_teardown(void **state)
+{
+        _cleanup_berr_ struct berr *err = NULL;
+
+        if (current_fake[0])
+                (void)rm_rf_at(AT_FDCWD, current_fake, &err);
+        current_fake[0] = '\0';
+        return 0;
 }
 
 static void mkdir_or_fail(const char *p)
@@ -781,6 +795,7 @@ static void fake_setup(struct fake *fk, bool v1, bool v2, const char *v2_control
 
         snprintf(fk->root, sizeof(fk->root), "/tmp/berth-cgtest.XXXXXX");
         assert_non_null(mkdtemp(fk->root));
+        snprintf(current_fake, sizeof(current_fake), "%s", fk->root);
         for (size_t i = 0; v1 && i < ARRAY_SIZE(v1_hiers); i++)
                 if (!skip || !streq(skip, v1_hiers[i].dir))
                         fake_tree(fk->root, v1_hiers[i].dir, v1_hiers[i].files, "c1");
@@ -1242,14 +1257,14 @@ int main(void)
             cmocka_unit_test(test_mountinfo_modes),
             cmocka_unit_test(test_cgroups_path),
             cmocka_unit_test(test_systemd_path),
-            cmocka_unit_test(test_fake_v1_every_key),
-            cmocka_unit_test(test_fake_v2_translations),
-            cmocka_unit_test(test_fake_v2_refusals),
-            cmocka_unit_test(test_fake_hybrid),
-            cmocka_unit_test(test_fake_missing_controller_creates_nothing),
-            cmocka_unit_test(test_fake_failure_removes_what_it_made),
-            cmocka_unit_test(test_fake_json_roundtrip_freeze_pids),
-            cmocka_unit_test(test_fake_v2_freeze_and_stats),
+            cmocka_unit_test_teardown(test_fake_v1_every_key, fake_teardown),
+            cmocka_unit_test_teardown(test_fake_v2_translations, fake_teardown),
+            cmocka_unit_test_teardown(test_fake_v2_refusals, fake_teardown),
+            cmocka_unit_test_teardown(test_fake_hybrid, fake_teardown),
+            cmocka_unit_test_teardown(test_fake_missing_controller_creates_nothing, fake_teardown),
+            cmocka_unit_test_teardown(test_fake_failure_removes_what_it_made, fake_teardown),
+            cmocka_unit_test_teardown(test_fake_json_roundtrip_freeze_pids, fake_teardown),
+            cmocka_unit_test_teardown(test_fake_v2_freeze_and_stats, fake_teardown),
             cmocka_unit_test(test_features),
         };
         return cmocka_run_group_tests_name("cgroups", tests, NULL, NULL);

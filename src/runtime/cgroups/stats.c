@@ -116,6 +116,7 @@ static void cpu_v1(struct cgroup *cg, json_object *cpu)
                             usage, "user",
                             u64(cg_text_key_u64(text, "user", &v) ? v * (1000000000 / hz) : 0));
                 }
+                free(TAKE_PTR(text));
         }
         if (!json_object_object_get_ex(usage, "kernel", NULL)) {
                 json_object_object_add(usage, "kernel", u64(0));
