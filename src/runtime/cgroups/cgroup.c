@@ -919,32 +919,34 @@ int cgroup_signal_all(struct cgroup *cg, int sig, struct berr **err)
 {
         struct cgroup_dir *v2 = cgroup_dir_v2(cg);
         _cleanup_free_ pid_t *pids = NULL;
-        bool can_freeze = cgroup_dir_for(cg, "freezer") != NULL, was_frozen = false, froze = false;
+        bool can_freeze = cgroup_dir_for(cg, "freezer") != NULL, was_frozen = false;
         size_t n = 0;
         int r = 0;
 
+        if (can_freeze && cgroup_is_frozen(cg, &was_frozen, err) < 0)
+                return -1;
         if (sig == SIGKILL && v2) {
                 if (cgroup_dir_open(cg, v2, err) < 0)
                         return -1;
-                if (cg_exists(v2->fd, "cgroup.kill"))
-                        return cg_write(v2->fd, v2->full, "cgroup.kill", "1", err);
-        }
-        /* Frozen, nothing can fork between reading the list and the kill. */
-        if (can_freeze) {
-                if (cgroup_is_frozen(cg, &was_frozen, err) < 0)
-                        return -1;
-                if (!was_frozen) {
-                        if (cgroup_set_frozen(cg, true, err) < 0)
+                if (cg_exists(v2->fd, "cgroup.kill")) {
+                        if (cg_write(v2->fd, v2->full, "cgroup.kill", "1", err) < 0)
                                 return -1;
-                        froze = true;
+                        /* A v1 freezer (hybrid) holds killed tasks until thawed. */
+                        return was_frozen ? cgroup_set_frozen(cg, false, err) : 0;
                 }
         }
+        /* Frozen, nothing can fork between reading the list and the kill. */
+        if (can_freeze && !was_frozen && cgroup_set_frozen(cg, true, err) < 0)
+                return -1;
         if (cgroup_get_pids(cg, &pids, &n, err) < 0)
                 r = -1;
         for (size_t i = 0; r == 0 && i < n; i++)
                 if (kill(pids[i], sig) < 0 && errno != ESRCH)
                         r = berr_errno(err, "kill process %d with signal %d", (int)pids[i], sig);
-        if (froze && cgroup_set_frozen(cg, false, r < 0 ? NULL : err) < 0)
+        /* Thaw what we froze; a paused container stays paused unless it was
+         * killed, since killed tasks die only once they run. */
+        if (can_freeze && (!was_frozen || sig == SIGKILL) &&
+            cgroup_set_frozen(cg, false, r < 0 ? NULL : err) < 0)
                 r = -1;
         return r;
 }

@@ -53,6 +53,24 @@ static json_object *u64_array(const char *text)
         return a;
 }
 
+/* "cpu user system" then one line per CPU. */
+static void percpu_modes(const char *text, json_object *usage)
+{
+        json_object *kernel = json_object_new_array(), *user = json_object_new_array();
+        const char *l = strchr(text, '\n');
+
+        while (l && *++l) {
+                unsigned long long cpu, u, sys;
+                if (sscanf(l, "%llu %llu %llu", &cpu, &u, &sys) == 3) {
+                        json_object_array_add(kernel, u64(sys));
+                        json_object_array_add(user, u64(u));
+                }
+                l = strchr(l, '\n');
+        }
+        json_object_object_add(usage, "percpu_kernel", kernel);
+        json_object_object_add(usage, "percpu_user", user);
+}
+
 static json_object *mem_entry(uint64_t limit, uint64_t usage, uint64_t max, uint64_t failcnt)
 {
         json_object *e = json_object_new_object();
@@ -101,11 +119,9 @@ static void cpu_v1(struct cgroup *cg, json_object *cpu)
                 if (cg_read(acct->fd, acct->full, "cpuacct.usage_percpu", &text, NULL) == 0)
                         json_object_object_add(usage, "percpu", u64_array(text));
                 free(TAKE_PTR(text));
-                if (cg_read(acct->fd, acct->full, "cpuacct.usage_percpu_sys", &text, NULL) == 0)
-                        json_object_object_add(usage, "percpu_kernel", u64_array(text));
-                free(TAKE_PTR(text));
-                if (cg_read(acct->fd, acct->full, "cpuacct.usage_percpu_user", &text, NULL) == 0)
-                        json_object_object_add(usage, "percpu_user", u64_array(text));
+                /* Per-CPU user/system time (ns) comes from cpuacct.usage_all, as runc reads it. */
+                if (cg_read(acct->fd, acct->full, "cpuacct.usage_all", &text, NULL) == 0)
+                        percpu_modes(text, usage);
                 free(TAKE_PTR(text));
                 /* cpuacct.stat counts clock ticks. */
                 if (cg_read(acct->fd, acct->full, "cpuacct.stat", &text, NULL) == 0 && hz > 0) {
@@ -176,8 +192,13 @@ static void memory_v1(struct cgroup_dir *d, json_object *mem)
             {"kernelTCP", "memory.kmem.tcp."},
         };
         _cleanup_free_ char *text = NULL;
+        json_object *raw = NULL;
         uint64_t cache = 0;
 
+        /* In the order of runc's types.Memory: cache, the entries, raw. */
+        if (cg_read(d->fd, d->full, "memory.stat", &text, NULL) == 0)
+                raw = raw_stats(text, &cache, "cache");
+        add_nz(mem, "cache", cache);
         for (size_t i = 0; i < ARRAY_SIZE(entries); i++) {
                 char f[4][64];
                 snprintf(f[0], sizeof(f[0]), "%slimit_in_bytes", entries[i].prefix);
@@ -188,11 +209,8 @@ static void memory_v1(struct cgroup_dir *d, json_object *mem)
                     mem, entries[i].key,
                     mem_entry(read_limit(d, f[0]), read_opt(d, f[1]), read_opt(d, f[2]), read_opt(d, f[3])));
         }
-        if (cg_read(d->fd, d->full, "memory.stat", &text, NULL) == 0) {
-                json_object *raw = raw_stats(text, &cache, "cache");
-                add_nz(mem, "cache", cache);
+        if (raw)
                 json_object_object_add(mem, "raw", raw);
-        }
 }
 
 static void memory_v2(struct cgroup_dir *d, json_object *mem)
@@ -200,16 +218,15 @@ static void memory_v2(struct cgroup_dir *d, json_object *mem)
         _cleanup_free_ char *text = NULL, *events = NULL;
         uint64_t usage = read_opt(d, "memory.current"), swap = read_opt(d, "memory.swap.current");
         uint64_t failcnt = 0, swap_failcnt = 0, cache = 0;
+        json_object *raw = NULL;
 
         if (cg_read(d->fd, d->full, "memory.events", &events, NULL) == 0)
                 (void)cg_text_key_u64(events, "max", &failcnt);
         free(TAKE_PTR(events));
         if (cg_read(d->fd, d->full, "memory.swap.events", &events, NULL) == 0)
                 (void)cg_text_key_u64(events, "max", &swap_failcnt);
-        if (cg_read(d->fd, d->full, "memory.stat", &text, NULL) == 0) {
-                json_object *raw = raw_stats(text, &cache, "file");
-                json_object_object_add(mem, "raw", raw);
-        }
+        if (cg_read(d->fd, d->full, "memory.stat", &text, NULL) == 0)
+                raw = raw_stats(text, &cache, "file");
         add_nz(mem, "cache", cache);
         json_object_object_add(
             mem, "usage", mem_entry(read_limit(d, "memory.max"), usage, read_opt(d, "memory.peak"), failcnt));
@@ -219,6 +236,8 @@ static void memory_v2(struct cgroup_dir *d, json_object *mem)
                                          read_opt(d, "memory.swap.peak"), swap_failcnt));
         json_object_object_add(mem, "kernel", mem_entry(0, 0, 0, 0));
         json_object_object_add(mem, "kernelTCP", mem_entry(0, 0, 0, 0));
+        if (raw)
+                json_object_object_add(mem, "raw", raw);
 }
 
 /* ---- blkio ---- */
@@ -385,38 +404,45 @@ static json_object *cpu_list(const char *text)
         return a;
 }
 
+static void add_list(json_object *out, const char *key, const char *text)
+{
+        json_object *a = cpu_list(text);
+
+        if (json_object_array_length(a))
+                json_object_object_add(out, key, a);
+        else
+                json_object_put(a);
+}
+
+/* In the order of runc's types.CPUSet. */
 static void cpuset(struct cgroup *cg, struct cgroup_dir *d, json_object *out)
 {
+        static const char *const flags[] = {"mem_hardwall",       "mem_exclusive",      "memory_migrate",
+                                            "memory_spread_page", "memory_spread_slab", "memory_pressure",
+                                            "sched_load_balance"};
         bool v2 = cgroup_dir_is_v2(cg, d);
-        _cleanup_free_ char *cpus = NULL, *mems = NULL;
+        _cleanup_free_ char *cpus = NULL, *mems = NULL, *relax = NULL;
 
-        if (cg_read(d->fd, d->full, v2 ? "cpuset.cpus.effective" : "cpuset.cpus", &cpus, NULL) == 0) {
-                json_object *a = cpu_list(cpus);
-                if (json_object_array_length(a))
-                        json_object_object_add(out, "cpus", a);
-                else
-                        json_object_put(a);
-        }
-        if (cg_read(d->fd, d->full, v2 ? "cpuset.mems.effective" : "cpuset.mems", &mems, NULL) == 0) {
-                json_object *a = cpu_list(mems);
-                if (json_object_array_length(a))
-                        json_object_object_add(out, "mems", a);
-                else
-                        json_object_put(a);
-        }
+        if (cg_read(d->fd, d->full, v2 ? "cpuset.cpus.effective" : "cpuset.cpus", &cpus, NULL) == 0)
+                add_list(out, "cpus", cpus);
+        if (!v2)
+                json_object_object_add(out, "cpu_exclusive", u64(read_opt(d, "cpuset.cpu_exclusive")));
+        if (cg_read(d->fd, d->full, v2 ? "cpuset.mems.effective" : "cpuset.mems", &mems, NULL) == 0)
+                add_list(out, "mems", mems);
         if (v2)
                 return;
-        json_object_object_add(out, "cpu_exclusive", u64(read_opt(d, "cpuset.cpu_exclusive")));
-        json_object_object_add(out, "mem_hardwall", u64(read_opt(d, "cpuset.mem_hardwall")));
-        json_object_object_add(out, "mem_exclusive", u64(read_opt(d, "cpuset.mem_exclusive")));
-        json_object_object_add(out, "memory_migrate", u64(read_opt(d, "cpuset.memory_migrate")));
-        json_object_object_add(out, "memory_spread_page", u64(read_opt(d, "cpuset.memory_spread_page")));
-        json_object_object_add(out, "memory_spread_slab", u64(read_opt(d, "cpuset.memory_spread_slab")));
-        json_object_object_add(out, "memory_pressure", u64(read_opt(d, "cpuset.memory_pressure")));
-        json_object_object_add(out, "sched_load_balance", u64(read_opt(d, "cpuset.sched_load_balance")));
+        for (size_t i = 0; i < ARRAY_SIZE(flags); i++) {
+                char f[64];
+                snprintf(f, sizeof(f), "cpuset.%s", flags[i]);
+                json_object_object_add(out, flags[i], u64(read_opt(d, f)));
+        }
+        /* Signed: -1 is the system default. */
         json_object_object_add(
             out, "sched_relax_domain_level",
-            json_object_new_int64((int64_t)read_opt(d, "cpuset.sched_relax_domain_level")));
+            json_object_new_int64(cg_read(d->fd, d->full, "cpuset.sched_relax_domain_level", &relax, NULL) ==
+                                          0
+                                      ? strtoll(relax, NULL, 10)
+                                      : 0));
 }
 
 static json_object *add_object(json_object *o, const char *key, bool *oom)
