@@ -304,6 +304,9 @@ teardown() {
         [ "$(cat "$(cgdir memory "$c")/memory.limit_in_bytes")" = 50331648 ]
         rt update --pids-limit -1 "$c"
         [ "$(cat "$(cgdir pids "$c")/pids.max")" = max ]
+        # 0 is a limit (written as 1, as runc does), not "unset".
+        rt update --pids-limit 0 "$c"
+        [ "$(cat "$(cgdir pids "$c")/pids.max")" = 1 ]
         rt delete --force "$c"
         assert_no_cgroup "$c"
 }

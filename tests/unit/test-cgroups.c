@@ -187,9 +187,12 @@ static void test_parse_unset_values(void **state)
             0);
         assert_false(r.memory.has_limit || r.memory.has_swap || r.memory.has_swappiness);
         assert_false(r.cpu.has_shares || r.cpu.has_quota || r.cpu.cpus);
-        assert_false(r.pids.has_limit || r.blkio.has_weight);
+        assert_false(r.blkio.has_weight);
+        /* pids.limit 0 is a limit (runtime-spec 1.2.1, runc 1.4). */
+        assert_true(r.pids.has_limit && r.pids.limit == 0);
         assert_false(cgroup_resources_uses(&r, "memory") || cgroup_resources_uses(&r, "cpu") ||
                      cgroup_resources_uses(&r, "devices"));
+        assert_true(cgroup_resources_uses(&r, "pids"));
         cgroup_resources_done(&r);
         assert_int_equal(parse_res("{\"pids\":{\"limit\":-1}}", &r, &err), 0);
         assert_true(r.pids.has_limit && r.pids.limit == -1);
@@ -937,6 +940,12 @@ static void test_fake_v2_translations(void **state)
         assert_file("50000 200000", "%s/unified/berth-test/c1/cpu.max", r);
         assert_file("max", "%s/unified/berth-test/c1/memory.swap.max", r);
         assert_file("9", "%s/unified/berth-test/c1/pids.max", r);
+        {
+                json_object *u = parse_json("{\"pids\":{\"limit\":0}}");
+                assert_int_equal(cgroup_update(cg, u, &err), 0);
+                json_object_put(u);
+        }
+        assert_file("1", "%s/unified/berth-test/c1/pids.max", r);
         /* swap alone is relative to the current memory.max. */
         write_text(cg->dirs[0].full, "memory.max", "1000000\n");
         {

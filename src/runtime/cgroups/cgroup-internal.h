@@ -139,7 +139,7 @@ struct cgroup_resources {
         } cpu;
         struct {
                 bool has_limit;
-                int64_t limit; /* negative: unlimited */
+                int64_t limit; /* -1: unlimited; 0 is written as 1 */
         } pids;
         struct {
                 bool has_weight, has_leaf_weight;

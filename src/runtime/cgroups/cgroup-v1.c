@@ -203,7 +203,9 @@ int cgroup_pids_apply(int fd, const char *full, const struct cgroup_resources *r
                 return 0;
         if (res->pids.limit < 0)
                 return cg_write(fd, full, "pids.max", "max", err) < 0 ? berr_wrap(err, "pids.limit") : 0;
-        if (cg_writef(fd, full, "pids.max", err, "%" PRId64, res->pids.limit) < 0)
+        /* 0 is written as 1, as runc does: systemd cannot express 0, and a task
+         * must be in the cgroup to fork anyway. */
+        if (cg_writef(fd, full, "pids.max", err, "%" PRId64, MAX(res->pids.limit, (int64_t)1)) < 0)
                 return berr_wrap(err, "pids.limit");
         return 0;
 }

@@ -333,7 +333,6 @@ static int parse_cpu(json_object *res, const char *path, struct cgroup_resources
 static int parse_pids(json_object *res, const char *path, struct cgroup_resources *out, struct berr **err)
 {
         _cleanup_free_ char *p = json_path_key(path, "pids");
-        const int64_t zero = 0;
         json_object *o;
         int r;
 
@@ -342,7 +341,8 @@ static int parse_pids(json_object *res, const char *path, struct cgroup_resource
         r = json_get(res, path, "pids", json_type_object, false, &o, err);
         if (r <= 0)
                 return r;
-        r = get_int(o, p, "limit", -1, INT64_MAX, &zero, &out->pids.has_limit, &out->pids.limit, err);
+        /* Present means set, 0 included (runtime-spec 1.2.1, runc 1.4); absent leaves it alone. */
+        r = get_int(o, p, "limit", -1, INT64_MAX, NULL, &out->pids.has_limit, &out->pids.limit, err);
         return r < 0 ? r : 0;
 }
 
