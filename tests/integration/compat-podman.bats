@@ -4,6 +4,7 @@
 # manager (no systemd) and nofile/nproc limits below the hard limit.
 
 load ../lib/bundle
+bats_require_minimum_version 1.5.0
 
 setup_file() {
         command -v podman >/dev/null || skip "podman is not installed"
