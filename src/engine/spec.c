@@ -207,6 +207,21 @@ static json_object *namespaces_json(struct build *b)
 
 /* ---- capabilities and security options ------------------------------------ */
 
+/* "ALL" is what this process holds (moby: the capabilities of the current
+ * environment): the runtime cannot grant a container more. */
+static uint64_t all_caps(void)
+{
+        _cleanup_free_ char *buf = NULL;
+        int last = oci_cap_last();
+        uint64_t known = last >= 63 ? UINT64_MAX : (UINT64_C(1) << (last + 1)) - 1;
+        const char *p;
+
+        if (read_file_at(AT_FDCWD, "/proc/self/status", 1 << 16, &buf, NULL, NULL) < 0)
+                return known;
+        p = strstr(buf, "\nCapEff:");
+        return p ? strtoull(p + 8, NULL, 16) & known : known;
+}
+
 static int cap_parse(const char *flag, const char *name, int *out, struct berr **err)
 {
         _cleanup_free_ char *norm = NULL;
@@ -223,17 +238,12 @@ static int cap_parse(const char *flag, const char *name, int *out, struct berr *
         cap = oci_cap_from_name(norm);
         if (cap < 0)
                 return eng_err(err, EINVAL, "%s: unknown capability `%s`", flag, norm);
-        if (cap > oci_cap_last())
-                return eng_err(err, EINVAL, "%s: capability `%s` is not supported by the kernel", flag, norm);
+        if (!((all_caps() >> cap) & 1))
+                return eng_err(err, EINVAL,
+                               "%s: capability `%s` is not supported by the kernel or not available to berth", flag,
+                               norm);
         *out = cap;
         return 0;
-}
-
-static uint64_t all_caps(void)
-{
-        int last = oci_cap_last();
-
-        return last >= 63 ? UINT64_MAX : (UINT64_C(1) << (last + 1)) - 1;
 }
 
 /* moby's TweakCapabilities. */
