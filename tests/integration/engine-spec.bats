@@ -4,7 +4,8 @@
 #
 # Every config carries docker's devices cgroup rules, so the runtime must apply
 # linux.resources: berth-runtime once its `features` report a cgroup backend
-# (the `cgroups` branch), runc until then.
+# (the `cgroups` branch), runc until then; tests with a seccomp filter also need
+# its seccomp support (the `seccomp` branch).
 
 load ../lib/bundle
 
@@ -22,10 +23,11 @@ teardown_file() {
         esac
 }
 
+# pick_runtime [JQ-CONDITION]: berth-runtime if its features meet the condition, else runc.
 pick_runtime() {
-        local rt
+        local rt need="(.linux.cgroup.v1 or .linux.cgroup.v2)${1:+ and ($1)}"
         rt=$(command -v berth-runtime || true)
-        if [ -n "$rt" ] && "$rt" features 2>/dev/null | jq -e '.linux.cgroup.v1 or .linux.cgroup.v2' >/dev/null; then
+        if [ -n "$rt" ] && "$rt" features 2>/dev/null | jq -e "$need" >/dev/null; then
                 echo "$rt"
         else
                 command -v runc
@@ -252,6 +254,7 @@ cgroup_file() {
 }
 
 @test "--security-opt seccomp=PROFILE filters and no-new-privileges sets the bit" {
+        RT=$(pick_runtime .linux.seccomp.enabled)
         cat >"$T/profile.json" <<'EOF'
 {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}
 EOF
