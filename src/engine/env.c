@@ -8,10 +8,10 @@
 #include "basic/strv.h"
 #include "spec-internal.h"
 
-#define ENV_FILE_MAX  (16u << 20)
+#define ENV_FILE_MAX (16u << 20)
 /* bufio.Scanner's token limit, which bounds docker's env-file lines. */
-#define ENV_LINE_MAX  65536
-#define DEFAULT_PATH  "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define ENV_LINE_MAX 65536
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 static bool utf8_valid(const unsigned char *s, size_t n)
 {
@@ -64,7 +64,8 @@ int engine_env_file_read(const char *path, const char *const *caller_env, char *
         if (read_all_fd(fd, ENV_FILE_MAX, &buf, &len, err) < 0)
                 return berr_wrap(err, "--env-file: `%s`", path);
         if (strlen(buf) != len)
-                return eng_err(err, EINVAL, "--env-file: invalid env file (%s): it contains a NUL byte", path);
+                return eng_err(err, EINVAL, "--env-file: invalid env file (%s): it contains a NUL byte",
+                               path);
         cur = buf;
         while (cur && *cur) {
                 char *line = cur, *nl = strchr(cur, '\n'), *eq;
@@ -74,13 +75,15 @@ int engine_env_file_read(const char *path, const char *const *caller_env, char *
                 cur = nl ? nl + 1 : NULL;
                 n = nl ? (size_t)(nl - line) : strlen(line);
                 if (n > ENV_LINE_MAX)
-                        return eng_err(err, EINVAL, "--env-file: invalid env file (%s): line %zu is longer than %d bytes",
+                        return eng_err(err, EINVAL,
+                                       "--env-file: invalid env file (%s): line %zu is longer than %d bytes",
                                        path, lineno, ENV_LINE_MAX);
                 line[n] = '\0';
                 if (n > 0 && line[n - 1] == '\r')
                         line[--n] = '\0';
                 if (!utf8_valid((const unsigned char *)line, n))
-                        return eng_err(err, EINVAL, "--env-file: invalid env file (%s): invalid utf8 bytes at line %zu",
+                        return eng_err(err, EINVAL,
+                                       "--env-file: invalid env file (%s): invalid utf8 bytes at line %zu",
                                        path, lineno);
                 if (lineno == 1 && strneq(line, "\xef\xbb\xbf", 3))
                         line += 3;
@@ -90,12 +93,14 @@ int engine_env_file_read(const char *path, const char *const *caller_env, char *
                 eq = strchr(line, '=');
                 n = eq ? (size_t)(eq - line) : strlen(line);
                 if (n == 0)
-                        return eng_err(err, EINVAL, "--env-file: invalid env file (%s): no variable name on line '%s'",
+                        return eng_err(err, EINVAL,
+                                       "--env-file: invalid env file (%s): no variable name on line '%s'",
                                        path, line);
                 if (strcspn(line, " \t") < n)
-                        return eng_err(err, EINVAL,
-                                       "--env-file: invalid env file (%s): variable '%.*s' contains whitespaces", path,
-                                       (int)n, line);
+                        return eng_err(
+                            err, EINVAL,
+                            "--env-file: invalid env file (%s): variable '%.*s' contains whitespaces", path,
+                            (int)n, line);
                 if (eq) {
                         if (strv_extend(out, line) < 0)
                                 return berr_make(err, ENOMEM, "--env-file");
@@ -181,24 +186,28 @@ int engine_env_build(const struct engine_image_config *img, const struct engine_
                         return berr_make(err, ENOMEM, "env");
 
         /* Defaults that the configuration replaces in place (moby's ReplaceOrAppendEnvValues). */
-        if (strv_extend(&env, "PATH=" DEFAULT_PATH) < 0 || asprintf(&h, "HOSTNAME=%s", hostname ? hostname : "") < 0 ||
-            strv_push(&env, TAKE_PTR(h)) < 0 || (opts->tty && strv_extend(&env, "TERM=xterm") < 0))
+        if (strv_extend(&env, "PATH=" DEFAULT_PATH) < 0 ||
+            asprintf(&h, "HOSTNAME=%s", hostname ? hostname : "") < 0 || strv_push(&env, TAKE_PTR(h)) < 0 ||
+            (opts->tty && strv_extend(&env, "TERM=xterm") < 0))
                 return berr_make(err, ENOMEM, "env");
         STRV_FOREACH (e, cfg) {
                 if ((*e)[key_len(*e)] != '=') {
                         ssize_t i = find_key(env, *e);
                         if (i >= 0) {
                                 free(env[i]);
-                                memmove(env + i, env + i + 1, (strv_length(env) - (size_t)i) * sizeof(char *));
+                                memmove(env + i, env + i + 1,
+                                        (strv_length(env) - (size_t)i) * sizeof(char *));
                         }
                         continue;
                 }
                 if (env_set(&env, *e) < 0)
                         return berr_make(err, ENOMEM, "env");
         }
-        /* runc sets HOME from the container's passwd when missing; berth-runtime does not, so it is set here. */
+        /* runc sets HOME from the container's passwd when missing; berth-runtime does not, so it is set here.
+         */
         if (strv_env_find(env, "HOME", 4) < 0) {
-                if (asprintf(&h, "HOME=%s", home && *home ? home : "/") < 0 || strv_push(&env, TAKE_PTR(h)) < 0)
+                if (asprintf(&h, "HOME=%s", home && *home ? home : "/") < 0 ||
+                    strv_push(&env, TAKE_PTR(h)) < 0)
                         return berr_make(err, ENOMEM, "env");
         }
         *out = TAKE_PTR(env);

@@ -35,8 +35,7 @@ static bool is_loopback(const char *s)
         if (inet_pton(AF_INET, s, &a4) == 1)
                 return (ntohl(a4.s_addr) >> 24) == 127;
         if (inet_pton(AF_INET6, s, &a6) == 1)
-                return IN6_IS_ADDR_LOOPBACK(&a6) ||
-                       (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+                return IN6_IS_ADDR_LOOPBACK(&a6) || (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
         return false;
 }
 
@@ -87,7 +86,8 @@ static int add_host_parse(const char *spec, const struct engine_spec_ctx *ctx, c
                 return eng_err(err, EINVAL, "--add-host: bad format for add-host: \"%s\"", spec);
         if (streq(v, "host-gateway")) {
                 if (!ctx || !ctx->host_gateway)
-                        return eng_err(err, EINVAL, "--add-host: the host-gateway address is not known for %s", spec);
+                        return eng_err(err, EINVAL,
+                                       "--add-host: the host-gateway address is not known for %s", spec);
                 free(v);
                 v = strdup(ctx->host_gateway);
                 if (!v)
@@ -113,7 +113,8 @@ int engine_hosts_render(const struct engine_run_opts *opts, const struct engine_
         FILE *f;
         int r = 0;
 
-        if (host_network && read_host_file(ctx && ctx->host_hosts ? ctx->host_hosts : "/etc/hosts", &base, err) < 0)
+        if (host_network &&
+            read_host_file(ctx && ctx->host_hosts ? ctx->host_hosts : "/etc/hosts", &base, err) < 0)
                 return -EIO;
         f = open_memstream(&buf, &len);
         if (!f)
@@ -129,14 +130,15 @@ int engine_hosts_render(const struct engine_run_opts *opts, const struct engine_
         }
         if (r >= 0 && !host_network && hostname && *hostname) {
                 const char *alias = ctx && ctx->name && !streq(ctx->name, hostname) && host_name_ok(ctx->name)
-                                            ? ctx->name
-                                            : NULL;
+                                        ? ctx->name
+                                        : NULL;
                 size_t n_ips = 0;
                 for (const char *const *ip = ctx ? ctx->ips : NULL; ip && *ip && r >= 0; ip++, n_ips++) {
                         if (!ip_valid(*ip))
                                 r = eng_err(err, EINVAL, "container address `%s` is not an IP address", *ip);
                         else
-                                fprintf(f, "%s\t%s%s%s\n", *ip, hostname, alias ? " " : "", alias ? alias : "");
+                                fprintf(f, "%s\t%s%s%s\n", *ip, hostname, alias ? " " : "",
+                                        alias ? alias : "");
                 }
                 /* Without an address the container's own names still resolve (to loopback). */
                 if (n_ips == 0)
@@ -145,7 +147,8 @@ int engine_hosts_render(const struct engine_run_opts *opts, const struct engine_
         for (size_t i = 0; r >= 0 && ctx && i < ctx->n_hosts; i++) {
                 const struct engine_host_entry *e = &ctx->hosts[i];
                 if (!e->ip || !ip_valid(e->ip)) {
-                        r = eng_err(err, EINVAL, "hosts entry: `%s` is not an IP address", e->ip ? e->ip : "");
+                        r = eng_err(err, EINVAL, "hosts entry: `%s` is not an IP address",
+                                    e->ip ? e->ip : "");
                         break;
                 }
                 fputs(e->ip, f);

@@ -55,7 +55,8 @@ int engine_parse_bool(const char *s, bool *out)
         return -EINVAL;
 }
 
-int engine_parse_int(const char *flag, const char *s, int64_t min, int64_t max, int64_t *out, struct berr **err)
+int engine_parse_int(const char *flag, const char *s, int64_t min, int64_t max, int64_t *out,
+                     struct berr **err)
 {
         char *end;
         long long v;
@@ -65,8 +66,8 @@ int engine_parse_int(const char *flag, const char *s, int64_t min, int64_t max, 
         if (!*s || *end || isspace((unsigned char)*s) || errno == ERANGE)
                 return eng_err(err, EINVAL, "%s: invalid number `%s`", flag, s);
         if (v < min || v > max)
-                return eng_err(err, ERANGE, "%s: %s is out of range (%" PRId64 " to %" PRId64 ")", flag, s, min,
-                                 max);
+                return eng_err(err, ERANGE, "%s: %s is out of range (%" PRId64 " to %" PRId64 ")", flag, s,
+                               min, max);
         *out = v;
         return 0;
 }
@@ -188,15 +189,15 @@ static const struct {
         const char *name;
         int resource;
 } ulimit_names[] = {
-        /* docker leaves out "as": it breaks the way containers start. */
-        {"core", RLIMIT_CORE},         {"cpu", RLIMIT_CPU},
-        {"data", RLIMIT_DATA},         {"fsize", RLIMIT_FSIZE},
-        {"locks", RLIMIT_LOCKS},       {"memlock", RLIMIT_MEMLOCK},
-        {"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE},
-        {"nofile", RLIMIT_NOFILE},     {"nproc", RLIMIT_NPROC},
-        {"rss", RLIMIT_RSS},           {"rtprio", RLIMIT_RTPRIO},
-        {"rttime", RLIMIT_RTTIME},     {"sigpending", RLIMIT_SIGPENDING},
-        {"stack", RLIMIT_STACK},
+    /* docker leaves out "as": it breaks the way containers start. */
+    {"core", RLIMIT_CORE},         {"cpu", RLIMIT_CPU},
+    {"data", RLIMIT_DATA},         {"fsize", RLIMIT_FSIZE},
+    {"locks", RLIMIT_LOCKS},       {"memlock", RLIMIT_MEMLOCK},
+    {"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE},
+    {"nofile", RLIMIT_NOFILE},     {"nproc", RLIMIT_NPROC},
+    {"rss", RLIMIT_RSS},           {"rtprio", RLIMIT_RTPRIO},
+    {"rttime", RLIMIT_RTTIME},     {"sigpending", RLIMIT_SIGPENDING},
+    {"stack", RLIMIT_STACK},
 };
 
 int engine_parse_ulimit(const char *s, int *resource, uint64_t *soft, uint64_t *hard, struct berr **err)
@@ -226,9 +227,10 @@ int engine_parse_ulimit(const char *s, int *resource, uint64_t *soft, uint64_t *
         if (colon && engine_parse_int("--ulimit", colon + 1, -1, INT64_MAX, &hv, err) < 0)
                 return -EINVAL;
         if (hv != -1 && (sv == -1 || sv > hv))
-                return eng_err(err, EINVAL,
-                                 "--ulimit: %s: soft limit must be less than or equal to hard limit: %s > %" PRId64,
-                                 name, sv == -1 ? "-1 (unlimited)" : soft_s, hv);
+                return eng_err(
+                    err, EINVAL,
+                    "--ulimit: %s: soft limit must be less than or equal to hard limit: %s > %" PRId64, name,
+                    sv == -1 ? "-1 (unlimited)" : soft_s, hv);
         *resource = res;
         *soft = sv == -1 ? RLIM_INFINITY : (uint64_t)sv;
         *hard = hv == -1 ? RLIM_INFINITY : (uint64_t)hv;
@@ -256,21 +258,35 @@ static int tmpfs_flag_kind(const char *o)
                 const char *name;
                 int kind;
         } flags[] = {
-                {"ro", TF_RDONLY},           {"rw", TF_RDONLY},
-                {"suid", TF_NOSUID},         {"nosuid", TF_NOSUID},
-                {"dev", TF_NODEV},           {"nodev", TF_NODEV},
-                {"exec", TF_NOEXEC},         {"noexec", TF_NOEXEC},
-                {"sync", TF_SYNC},           {"async", TF_SYNC},
-                {"dirsync", TF_DIRSYNC},     {"mand", TF_MAND},
-                {"nomand", TF_MAND},         {"atime", TF_NOATIME},
-                {"noatime", TF_NOATIME},     {"diratime", TF_NODIRATIME},
-                {"nodiratime", TF_NODIRATIME}, {"relatime", TF_RELATIME},
-                {"norelatime", TF_RELATIME}, {"strictatime", TF_STRICTATIME},
-                {"nostrictatime", TF_STRICTATIME}, {"private", TF_PROPAGATION},
-                {"rprivate", TF_PROPAGATION}, {"shared", TF_PROPAGATION},
-                {"rshared", TF_PROPAGATION}, {"slave", TF_PROPAGATION},
-                {"rslave", TF_PROPAGATION},  {"unbindable", TF_PROPAGATION},
-                {"runbindable", TF_PROPAGATION},
+            {"ro", TF_RDONLY},
+            {"rw", TF_RDONLY},
+            {"suid", TF_NOSUID},
+            {"nosuid", TF_NOSUID},
+            {"dev", TF_NODEV},
+            {"nodev", TF_NODEV},
+            {"exec", TF_NOEXEC},
+            {"noexec", TF_NOEXEC},
+            {"sync", TF_SYNC},
+            {"async", TF_SYNC},
+            {"dirsync", TF_DIRSYNC},
+            {"mand", TF_MAND},
+            {"nomand", TF_MAND},
+            {"atime", TF_NOATIME},
+            {"noatime", TF_NOATIME},
+            {"diratime", TF_NODIRATIME},
+            {"nodiratime", TF_NODIRATIME},
+            {"relatime", TF_RELATIME},
+            {"norelatime", TF_RELATIME},
+            {"strictatime", TF_STRICTATIME},
+            {"nostrictatime", TF_STRICTATIME},
+            {"private", TF_PROPAGATION},
+            {"rprivate", TF_PROPAGATION},
+            {"shared", TF_PROPAGATION},
+            {"rshared", TF_PROPAGATION},
+            {"slave", TF_PROPAGATION},
+            {"rslave", TF_PROPAGATION},
+            {"unbindable", TF_PROPAGATION},
+            {"runbindable", TF_PROPAGATION},
         };
         for (size_t i = 0; i < ARRAY_SIZE(flags); i++)
                 if (streq(o, flags[i].name))
@@ -280,15 +296,16 @@ static int tmpfs_flag_kind(const char *o)
 
 int engine_tmpfs_options(const char *flag, const char *data, char ***out, struct berr **err)
 {
-        static const char *const data_keys[] = {"size", "mode", "uid", "gid", "nr_inodes", "nr_blocks", "mpol"};
+        static const char *const data_keys[] = {"size",      "mode",      "uid", "gid",
+                                                "nr_inodes", "nr_blocks", "mpol"};
         _cleanup_strv_free_ char **in = NULL, **res = NULL;
         _cleanup_free_ char *copy = NULL;
         bool seen_flag[TF_PROPAGATION + 1] = {false};
         bool seen_data[ARRAY_SIZE(data_keys)] = {false};
         size_t n, kept = 0;
 
-        if (strv_extend(&in, "noexec") < 0 || strv_extend(&in, "nosuid") < 0 || strv_extend(&in, "nodev") < 0 ||
-            strv_extend(&in, "rprivate") < 0)
+        if (strv_extend(&in, "noexec") < 0 || strv_extend(&in, "nosuid") < 0 ||
+            strv_extend(&in, "nodev") < 0 || strv_extend(&in, "rprivate") < 0)
                 return berr_make(err, ENOMEM, "%s", flag);
         if (data && *data) {
                 char *save = NULL;
@@ -319,7 +336,8 @@ int engine_tmpfs_options(const char *flag, const char *data, char ***out, struct
                         const char *eq = strchr(o, '=');
                         size_t k;
                         for (k = 0; eq && k < ARRAY_SIZE(data_keys); k++)
-                                if (strlen(data_keys[k]) == (size_t)(eq - o) && strneq(o, data_keys[k], eq - o))
+                                if (strlen(data_keys[k]) == (size_t)(eq - o) &&
+                                    strneq(o, data_keys[k], eq - o))
                                         break;
                         if (!eq || k == ARRAY_SIZE(data_keys))
                                 return eng_err(err, EINVAL, "%s: invalid tmpfs option `%s`", flag, o);
@@ -387,8 +405,9 @@ int engine_parse_cpuset(const char *flag, const char *s, const char *avail, stru
                         b = strtoul(end + 1, &end, 10);
                 for (unsigned long i = a; i <= b; i++)
                         if (engine_cpuset_contains(buf, (unsigned)i) != 1)
-                                return eng_err(err, EINVAL, "%s: requested %s are not available - available: %s",
-                                                 flag, s, buf);
+                                return eng_err(err, EINVAL,
+                                               "%s: requested %s are not available - available: %s", flag, s,
+                                               buf);
                 p = *end ? end + 1 : end;
         }
         return 0;
@@ -409,10 +428,12 @@ const char *engine_getenv(const char *const *env, const char *name)
 int engine_check_destination(const char *flag, const char *spec, const char *dest, struct berr **err)
 {
         if (!path_is_absolute(dest))
-                return eng_err(err, EINVAL, "%s: invalid mount path `%s` in `%s`: mount path must be absolute", flag,
-                                 dest, spec);
+                return eng_err(err, EINVAL,
+                               "%s: invalid mount path `%s` in `%s`: mount path must be absolute", flag, dest,
+                               spec);
         if (streq(dest, "/") || (dest[strspn(dest, "/")] == '\0'))
-                return eng_err(err, EINVAL, "%s: invalid specification `%s`: destination can't be '/'", flag, spec);
+                return eng_err(err, EINVAL, "%s: invalid specification `%s`: destination can't be '/'", flag,
+                               spec);
         return 0;
 }
 
@@ -475,27 +496,29 @@ static int mount_finish(const char *flag, const char *spec, struct engine_mount 
                         return eng_err(err, EINVAL, "%s: bind mounts need a source: `%s`", flag, spec);
                 if (!path_is_absolute(m->source))
                         return eng_err(err, EINVAL, "%s: bind source `%s` must be an absolute path", flag,
-                                         m->source);
+                                       m->source);
                 if (m->nocopy)
-                        return eng_err(err, EINVAL, "%s: nocopy applies to volumes, not to bind mounts: `%s`", flag,
-                                         spec);
+                        return eng_err(err, EINVAL, "%s: nocopy applies to volumes, not to bind mounts: `%s`",
+                                       flag, spec);
                 break;
         case ENGINE_MOUNT_VOLUME:
                 if (m->propagation || m->non_recursive)
-                        return eng_err(err, EINVAL, "%s: bind options do not apply to volumes: `%s`", flag, spec);
+                        return eng_err(err, EINVAL, "%s: bind options do not apply to volumes: `%s`", flag,
+                                       spec);
                 if (m->volume_name && !volume_name_valid(m->volume_name))
-                        return eng_err(err, EINVAL,
-                                         "%s: `%s` includes invalid characters for a local volume name, only "
-                                         "\"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host "
-                                         "directory, use absolute path",
-                                         flag, m->volume_name);
+                        return eng_err(
+                            err, EINVAL,
+                            "%s: `%s` includes invalid characters for a local volume name, only "
+                            "\"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host "
+                            "directory, use absolute path",
+                            flag, m->volume_name);
                 break;
         case ENGINE_MOUNT_TMPFS:
                 if (m->source)
                         return eng_err(err, EINVAL, "%s: tmpfs mounts take no source: `%s`", flag, spec);
                 if (m->propagation || m->non_recursive || m->nocopy)
                         return eng_err(err, EINVAL, "%s: bind and volume options do not apply to tmpfs: `%s`",
-                                         flag, spec);
+                                       flag, spec);
                 break;
         }
         return 0;
@@ -654,8 +677,8 @@ int engine_mount_parse_mount(const char *spec, struct engine_mount *out, struct 
                 } else if (streq(key, "volume-driver") && val) {
                         volume_opt = true;
                         if (!streq(val, "local"))
-                                r = eng_err(err, ENOTSUP, "--mount: volume driver `%s` is not supported (only local)",
-                                              val);
+                                r = eng_err(err, ENOTSUP,
+                                            "--mount: volume driver `%s` is not supported (only local)", val);
                 } else if (streq(key, "tmpfs-size") && val) {
                         tmpfs_opt = true;
                         r = engine_parse_size("--mount tmpfs-size", val, &m.tmpfs_size, err);

@@ -11,7 +11,8 @@ int engine_parse_bool(const char *s, bool *out);
 /* --cpus: a decimal with at most 9 fractional digits -> nano CPUs. */
 int engine_parse_cpus(const char *s, int64_t *nano, struct berr **err);
 /* Decimal integer within [min, max] for flag. */
-int engine_parse_int(const char *flag, const char *s, int64_t min, int64_t max, int64_t *out, struct berr **err);
+int engine_parse_int(const char *flag, const char *s, int64_t min, int64_t max, int64_t *out,
+                     struct berr **err);
 /* --ulimit NAME=SOFT[:HARD]; -1 is unlimited. */
 int engine_parse_ulimit(const char *s, int *resource, uint64_t *soft, uint64_t *hard, struct berr **err);
 /* docker's tmpfs options: defaults noexec,nosuid,nodev,rprivate then data,

@@ -27,11 +27,11 @@
 
 #define SECCOMP_PROFILE_MAX (1u << 20)
 /* docker's linuxMinMemory */
-#define MIN_MEMORY          (6 * 1024 * 1024)
+#define MIN_MEMORY (6 * 1024 * 1024)
 /* podman's RLimitDefaultValue, for RLIMIT_NOFILE and RLIMIT_NPROC */
-#define RLIMIT_DEFAULT      1048576
-#define HOST_DEVICES_MAX    4096
-#define HOSTNAME_MAX        64
+#define RLIMIT_DEFAULT   1048576
+#define HOST_DEVICES_MAX 4096
+#define HOSTNAME_MAX     64
 
 enum ns_kind { NS_PRIVATE, NS_HOST, NS_CONTAINER };
 
@@ -52,19 +52,29 @@ struct build {
 };
 
 static const char *const default_caps[] = {
-        "CAP_CHOWN",  "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",     "CAP_MKNOD",
-        "CAP_NET_RAW", "CAP_SETGID",      "CAP_SETUID",           "CAP_SETFCAP",    "CAP_SETPCAP",
-        "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL",     "CAP_AUDIT_WRITE",
+    "CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
+    "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
+    "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
+    "CAP_KILL",    "CAP_AUDIT_WRITE",
 };
 
 static const char *const default_masked[] = {
-        "/proc/acpi",        "/proc/asound",   "/proc/interrupts", "/proc/kcore",
-        "/proc/keys",        "/proc/latency_stats", "/proc/sched_debug", "/proc/scsi",
-        "/proc/timer_list",  "/proc/timer_stats", "/sys/devices/virtual/powercap", "/sys/firmware",
+    "/proc/acpi",
+    "/proc/asound",
+    "/proc/interrupts",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/sys/devices/virtual/powercap",
+    "/sys/firmware",
 };
 
 static const char *const default_readonly[] = {
-        "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+    "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
 };
 
 void engine_spec_free(struct engine_spec *s)
@@ -169,9 +179,11 @@ static int parse_namespaces(struct build *b, struct berr **err)
                 return eng_err(err, EINVAL, "--network %s: the namespace path of the container is not known",
                                o->network);
         if (b->pid == NS_CONTAINER && !b->ctx->ns_paths[OCI_NS_PID])
-                return eng_err(err, EINVAL, "--pid %s: the namespace path of the container is not known", o->pid);
+                return eng_err(err, EINVAL, "--pid %s: the namespace path of the container is not known",
+                               o->pid);
         if (b->ipc == NS_CONTAINER && !b->ctx->ns_paths[OCI_NS_IPC])
-                return eng_err(err, EINVAL, "--ipc %s: the namespace path of the container is not known", o->ipc);
+                return eng_err(err, EINVAL, "--ipc %s: the namespace path of the container is not known",
+                               o->ipc);
         return 0;
 }
 
@@ -182,9 +194,9 @@ static json_object *namespaces_json(struct build *b)
                 enum oci_ns_type type;
                 enum ns_kind kind;
         } order[] = {
-                /* moby's DefaultLinuxSpec order (without time, see docs/engine-spec.md) */
-                {OCI_NS_MNT, NS_PRIVATE}, {OCI_NS_NET, b->net},  {OCI_NS_UTS, b->uts},
-                {OCI_NS_PID, b->pid},     {OCI_NS_IPC, b->ipc},  {OCI_NS_CGROUP, b->cgroupns},
+            /* moby's DefaultLinuxSpec order (without time, see docs/engine-spec.md) */
+            {OCI_NS_MNT, NS_PRIVATE}, {OCI_NS_NET, b->net}, {OCI_NS_UTS, b->uts},
+            {OCI_NS_PID, b->pid},     {OCI_NS_IPC, b->ipc}, {OCI_NS_CGROUP, b->cgroupns},
         };
 
         for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
@@ -240,8 +252,8 @@ static int cap_parse(const char *flag, const char *name, int *out, struct berr *
                 return eng_err(err, EINVAL, "%s: unknown capability `%s`", flag, norm);
         if (!((all_caps() >> cap) & 1))
                 return eng_err(err, EINVAL,
-                               "%s: capability `%s` is not supported by the kernel or not available to berth", flag,
-                               norm);
+                               "%s: capability `%s` is not supported by the kernel or not available to berth",
+                               flag, norm);
         *out = cap;
         return 0;
 }
@@ -342,15 +354,16 @@ static int parse_security_opts(struct build *b, struct berr **err)
                         if (!*val)
                                 return eng_err(err, EINVAL, "--security-opt: seccomp needs a profile path");
                         b->seccomp_unconfined = streq(val, "unconfined");
-                        b->seccomp_path = streq(val, "unconfined") || streq(val, "builtin") || streq(val, "default")
-                                                  ? NULL
-                                                  : val;
+                        b->seccomp_path =
+                            streq(val, "unconfined") || streq(val, "builtin") || streq(val, "default") ? NULL
+                                                                                                       : val;
                 } else if (streq(key, "no-new-privileges")) {
                         if (engine_parse_bool(val, &v) < 0)
                                 return eng_err(err, EINVAL, "--security-opt: invalid value in `%s`", opt);
                         b->no_new_privs = v;
                 } else if (streq(key, "label")) {
-                        /* No SELinux on berth's hosts: labels are accepted and have no effect, as with docker. */
+                        /* No SELinux on berth's hosts: labels are accepted and have no effect, as with
+                         * docker. */
                         if (!label_opt_ok(val))
                                 return eng_err(err, EINVAL, "--security-opt: invalid label option `%s`", val);
                 } else if (streq(key, "apparmor")) {
@@ -431,8 +444,8 @@ static int resources_json(struct build *b, json_object *res, struct berr **err)
 
         if (o->memory && engine_parse_size("--memory", o->memory, &memory, err) < 0)
                 return -EINVAL;
-        if (o->memory_reservation && engine_parse_size("--memory-reservation", o->memory_reservation, &reservation,
-                                                       err) < 0)
+        if (o->memory_reservation &&
+            engine_parse_size("--memory-reservation", o->memory_reservation, &reservation, err) < 0)
                 return -EINVAL;
         if (o->memory_swap) {
                 if (streq(o->memory_swap, "-1"))
@@ -443,7 +456,8 @@ static int resources_json(struct build *b, json_object *res, struct berr **err)
         if (memory != 0 && memory < MIN_MEMORY)
                 return eng_err(err, EINVAL, "--memory: minimum memory limit allowed is 6MB");
         if (reservation != 0 && reservation < MIN_MEMORY)
-                return eng_err(err, EINVAL, "--memory-reservation: minimum memory reservation allowed is 6MB");
+                return eng_err(err, EINVAL,
+                               "--memory-reservation: minimum memory reservation allowed is 6MB");
         if (memory > 0 && reservation > memory)
                 return eng_err(err, EINVAL, "--memory-reservation: must not be larger than --memory");
         if (memory > 0 && swap > 0 && swap < memory)
@@ -466,8 +480,10 @@ static int resources_json(struct build *b, json_object *res, struct berr **err)
         if (o->cpus && engine_parse_cpus(o->cpus, &nano, err) < 0)
                 return -EINVAL;
         if (nano > (int64_t)host_cpus() * 1000000000)
-                return eng_err(err, EINVAL, "--cpus: range of CPUs is from 0.01 to %d.00, as there are only %d CPUs "
-                               "available", host_cpus(), host_cpus());
+                return eng_err(err, EINVAL,
+                               "--cpus: range of CPUs is from 0.01 to %d.00, as there are only %d CPUs "
+                               "available",
+                               host_cpus(), host_cpus());
         if (o->cpu_shares && engine_parse_int("--cpu-shares", o->cpu_shares, 0, INT64_MAX, &shares, err) < 0)
                 return -EINVAL;
         if (o->cpu_period && engine_parse_int("--cpu-period", o->cpu_period, 0, INT64_MAX, &period, err) < 0)
@@ -475,19 +491,21 @@ static int resources_json(struct build *b, json_object *res, struct berr **err)
         if (o->cpu_quota && engine_parse_int("--cpu-quota", o->cpu_quota, -1, INT64_MAX, &quota, err) < 0)
                 return -EINVAL;
         if (nano > 0 && period > 0)
-                return eng_err(err, EINVAL, "conflicting options: --cpus and --cpu-period cannot both be set");
+                return eng_err(err, EINVAL,
+                               "conflicting options: --cpus and --cpu-period cannot both be set");
         if (nano > 0 && quota > 0)
                 return eng_err(err, EINVAL, "conflicting options: --cpus and --cpu-quota cannot both be set");
         if (period != 0 && (period < 1000 || period > 1000000))
-                return eng_err(err, EINVAL, "--cpu-period: can not be less than 1ms (1000) or larger than 1s "
+                return eng_err(err, EINVAL,
+                               "--cpu-period: can not be less than 1ms (1000) or larger than 1s "
                                "(1000000)");
         if (quota > 0 && quota < 1000)
                 return eng_err(err, EINVAL, "--cpu-quota: can not be less than 1ms (1000)");
-        if (o->cpuset_cpus && engine_parse_cpuset("--cpuset-cpus", o->cpuset_cpus, "/sys/devices/system/cpu/online",
-                                                  err) < 0)
+        if (o->cpuset_cpus &&
+            engine_parse_cpuset("--cpuset-cpus", o->cpuset_cpus, "/sys/devices/system/cpu/online", err) < 0)
                 return -EINVAL;
-        if (o->cpuset_mems && engine_parse_cpuset("--cpuset-mems", o->cpuset_mems,
-                                                  "/sys/devices/system/node/online", err) < 0)
+        if (o->cpuset_mems &&
+            engine_parse_cpuset("--cpuset-mems", o->cpuset_mems, "/sys/devices/system/node/online", err) < 0)
                 return -EINVAL;
         if (shares || nano || period || quota || o->cpuset_cpus || o->cpuset_mems) {
                 cpu = json_object_new_object();
@@ -541,12 +559,12 @@ static json_object *dev_rule(bool allow, const char *type, int64_t major, int64_
 static void default_dev_rules(json_object *a)
 {
         json_object_array_add(a, dev_rule(false, NULL, -2, -2, "rwm"));
-        json_object_array_add(a, dev_rule(true, "c", 1, 5, "rwm"));  /* /dev/zero */
-        json_object_array_add(a, dev_rule(true, "c", 1, 3, "rwm"));  /* /dev/null */
-        json_object_array_add(a, dev_rule(true, "c", 1, 9, "rwm"));  /* /dev/urandom */
-        json_object_array_add(a, dev_rule(true, "c", 1, 8, "rwm"));  /* /dev/random */
-        json_object_array_add(a, dev_rule(true, "c", 5, 0, "rwm"));  /* /dev/tty */
-        json_object_array_add(a, dev_rule(true, "c", 5, 1, "rwm"));  /* /dev/console */
+        json_object_array_add(a, dev_rule(true, "c", 1, 5, "rwm"));     /* /dev/zero */
+        json_object_array_add(a, dev_rule(true, "c", 1, 3, "rwm"));     /* /dev/null */
+        json_object_array_add(a, dev_rule(true, "c", 1, 9, "rwm"));     /* /dev/urandom */
+        json_object_array_add(a, dev_rule(true, "c", 1, 8, "rwm"));     /* /dev/random */
+        json_object_array_add(a, dev_rule(true, "c", 5, 0, "rwm"));     /* /dev/tty */
+        json_object_array_add(a, dev_rule(true, "c", 5, 1, "rwm"));     /* /dev/console */
         json_object_array_add(a, dev_rule(false, "c", 10, 229, "rwm")); /* /dev/fuse */
 }
 
@@ -567,8 +585,8 @@ static bool device_mode_valid(const char *m)
         return true;
 }
 
-static int device_add(struct build *b, const char *host, const char *ctr, const struct stat *st, const char *perms,
-                      bool rule)
+static int device_add(struct build *b, const char *host, const char *ctr, const struct stat *st,
+                      const char *perms, bool rule)
 {
         json_object *d = json_object_new_object();
         const char *type = S_ISBLK(st->st_mode) ? "b" : "c";
@@ -617,16 +635,18 @@ static int devices_walk(struct build *b, const char *host, const char *ctr, cons
                 if (lstat(hp, &st) < 0)
                         continue; /* gone meanwhile */
                 if (S_ISDIR(st.st_mode)) {
-                        static const char *const skip[] = {"pts", "shm", "fd", "mqueue", ".lxc", ".lxd-mounts",
-                                                           ".udev"};
+                        static const char *const skip[] = {"pts",  "shm",         "fd",   "mqueue",
+                                                           ".lxc", ".lxd-mounts", ".udev"};
                         bool skipped = false;
                         for (size_t i = 0; skip_special && i < ARRAY_SIZE(skip); i++)
                                 skipped |= streq(de->d_name, skip[i]);
-                        if (!skipped && devices_walk(b, hp, cp, perms, rule, skip_special, depth + 1, err) < 0)
+                        if (!skipped &&
+                            devices_walk(b, hp, cp, perms, rule, skip_special, depth + 1, err) < 0)
                                 return -EIO;
                         continue;
                 }
-                if ((!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode)) || (skip_special && streq(de->d_name, "console")))
+                if ((!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode)) ||
+                    (skip_special && streq(de->d_name, "console")))
                         continue;
                 r = device_add(b, hp, cp, &st, perms, rule);
                 if (r < 0)
@@ -678,8 +698,10 @@ static int devices_add_user(struct build *b, struct berr **err)
                         return eng_err(err, EINVAL, "--device: `%s` is not an absolute path", src);
                 resolved = realpath(src, NULL);
                 if (!resolved)
-                        return berr_errno(err, "--device: error gathering device information while adding custom "
-                                               "device \"%s\"", src);
+                        return berr_errno(err,
+                                          "--device: error gathering device information while adding custom "
+                                          "device \"%s\"",
+                                          src);
                 if (stat(resolved, &st) < 0)
                         return berr_errno(err, "--device: stat `%s`", resolved);
                 if (b->opts->privileged && streq(src, dst))
@@ -714,7 +736,8 @@ static json_object *mount_json(const char *dest, const char *type, const char *s
         return m;
 }
 
-static json_object *mount_jsonv(const char *dest, const char *type, const char *source, const char *const *opts)
+static json_object *mount_jsonv(const char *dest, const char *type, const char *source,
+                                const char *const *opts)
 {
         return mount_json(dest, type, source, (char *const *)opts);
 }
@@ -798,7 +821,8 @@ static int user_mounts(struct build *b, struct berr **err)
                         if (um->tmpfs_size > 0)
                                 fprintf(f, "size=%" PRId64, um->tmpfs_size);
                         if (um->tmpfs_mode >= 0)
-                                fprintf(f, "%smode=%o", um->tmpfs_size > 0 ? "," : "", (unsigned)um->tmpfs_mode);
+                                fprintf(f, "%smode=%o", um->tmpfs_size > 0 ? "," : "",
+                                        (unsigned)um->tmpfs_mode);
                         if (fclose(f) != 0)
                                 return berr_make(err, ENOMEM, "mounts");
                         if (tmpfs_json("--mount", um->destination, data, um->readonly, &m, err) < 0)
@@ -808,10 +832,12 @@ static int user_mounts(struct build *b, struct berr **err)
                 case ENGINE_MOUNT_VOLUME:
                         if (!um->source)
                                 return eng_err(err, EINVAL, "volume %s for %s: its host path is not known",
-                                               um->volume_name ? um->volume_name : "(anonymous)", um->destination);
+                                               um->volume_name ? um->volume_name : "(anonymous)",
+                                               um->destination);
                         __attribute__((fallthrough));
                 case ENGINE_MOUNT_BIND:
-                        if (um->type == ENGINE_MOUNT_BIND && um->create_source && access(um->source, F_OK) < 0 &&
+                        if (um->type == ENGINE_MOUNT_BIND && um->create_source &&
+                            access(um->source, F_OK) < 0 &&
                             strv_extend(&b->out->bind_sources_to_create, um->source) < 0)
                                 return berr_make(err, ENOMEM, "mounts");
                         if (bind_json(b, um->destination, um->source, um->readonly, um->non_recursive,
@@ -825,7 +851,8 @@ static int user_mounts(struct build *b, struct berr **err)
         }
         for (const char *const *t = o->tmpfs; t && *t; t++) {
                 const char *colon = strchr(*t, ':');
-                _cleanup_free_ char *dest = colon ? strndup(*t, (size_t)(colon - *t)) : strdup(*t), *clean = NULL;
+                _cleanup_free_ char *dest = colon ? strndup(*t, (size_t)(colon - *t)) : strdup(*t),
+                                    *clean = NULL;
 
                 if (!dest)
                         return berr_make(err, ENOMEM, "--tmpfs");
@@ -933,17 +960,18 @@ static int default_mounts(struct build *b, int64_t shm_size, struct berr **err)
                 const char *dest, *type, *source;
                 const char *const *opts;
         } defs[] = {
-                {"/proc", "proc", "proc", (const char *const[]){"nosuid", "noexec", "nodev", NULL}},
-                {"/dev", "tmpfs", "tmpfs", (const char *const[]){"nosuid", "strictatime", "mode=755", "size=65536k",
-                                                                 NULL}},
-                {"/dev/pts", "devpts", "devpts",
-                 (const char *const[]){"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5",
-                                       NULL}},
-                {"/sys", "sysfs", "sysfs", (const char *const[]){"nosuid", "noexec", "nodev", "ro", NULL}},
-                {"/sys/fs/cgroup", "cgroup", "cgroup", (const char *const[]){"ro", "nosuid", "noexec", "nodev", NULL}},
-                {"/dev/mqueue", "mqueue", "mqueue", (const char *const[]){"nosuid", "noexec", "nodev", NULL}},
-                {"/dev/shm", "tmpfs", "shm",
-                 (const char *const[]){"nosuid", "noexec", "nodev", "mode=1777", shm_opt, NULL}},
+            {"/proc", "proc", "proc", (const char *const[]){"nosuid", "noexec", "nodev", NULL}},
+            {"/dev", "tmpfs", "tmpfs",
+             (const char *const[]){"nosuid", "strictatime", "mode=755", "size=65536k", NULL}},
+            {"/dev/pts", "devpts", "devpts",
+             (const char *const[]){"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5",
+                                   NULL}},
+            {"/sys", "sysfs", "sysfs", (const char *const[]){"nosuid", "noexec", "nodev", "ro", NULL}},
+            {"/sys/fs/cgroup", "cgroup", "cgroup",
+             (const char *const[]){"ro", "nosuid", "noexec", "nodev", NULL}},
+            {"/dev/mqueue", "mqueue", "mqueue", (const char *const[]){"nosuid", "noexec", "nodev", NULL}},
+            {"/dev/shm", "tmpfs", "shm",
+             (const char *const[]){"nosuid", "noexec", "nodev", "mode=1777", shm_opt, NULL}},
         };
 
         snprintf(shm_opt, sizeof(shm_opt), "size=%" PRId64, shm_size);
@@ -968,7 +996,8 @@ static int default_mounts(struct build *b, int64_t shm_size, struct berr **err)
                         }
                 }
                 m = mount_jsonv(defs[i].dest, defs[i].type, defs[i].source, defs[i].opts);
-                if (o->read_only && !streq(defs[i].dest, "/proc") && !under_dev && !streq(defs[i].dest, "/dev"))
+                if (o->read_only && !streq(defs[i].dest, "/proc") && !under_dev &&
+                    !streq(defs[i].dest, "/dev"))
                         set_ro(m, true);
                 if (o->privileged && streq(defs[i].dest, "/sys"))
                         set_ro(m, false);
@@ -982,9 +1011,9 @@ static int default_mounts(struct build *b, int64_t shm_size, struct berr **err)
 static int files_mounts(struct build *b, struct berr **err)
 {
         static const char *const files[][2] = {
-                {"resolv.conf", "/etc/resolv.conf"},
-                {"hostname", "/etc/hostname"},
-                {"hosts", "/etc/hosts"},
+            {"resolv.conf", "/etc/resolv.conf"},
+            {"hostname", "/etc/hostname"},
+            {"hosts", "/etc/hosts"},
         };
 
         for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
@@ -1020,8 +1049,8 @@ static bool sysctl_exists(const char *key)
 
 static int sysctls_json(struct build *b, json_object *lin, struct berr **err)
 {
-        static const char *const ipc_keys[] = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",
-                                               "kernel.sem",    "kernel.shmall", "kernel.shmmax",
+        static const char *const ipc_keys[] = {"kernel.msgmax", "kernel.msgmnb",         "kernel.msgmni",
+                                               "kernel.sem",    "kernel.shmall",         "kernel.shmmax",
                                                "kernel.shmmni", "kernel.shm_rmid_forced"};
         json_object *s = json_object_new_object();
 
@@ -1032,7 +1061,8 @@ static int sysctls_json(struct build *b, json_object *lin, struct berr **err)
                         json_object_object_add(s, "net.ipv4.ping_group_range",
                                                json_object_new_string("0 2147483647"));
                 if (sysctl_exists("net.ipv4.ip_unprivileged_port_start"))
-                        json_object_object_add(s, "net.ipv4.ip_unprivileged_port_start", json_object_new_string("0"));
+                        json_object_object_add(s, "net.ipv4.ip_unprivileged_port_start",
+                                               json_object_new_string("0"));
         }
         for (const char *const *kv = b->opts->sysctls; kv && *kv; kv++) {
                 const char *eq = strchr(*kv, '=');
@@ -1049,14 +1079,20 @@ static int sysctls_json(struct build *b, json_object *lin, struct berr **err)
                 ipc |= strneq(key, "fs.mqueue.", 10);
                 net = strneq(key, "net.", 4);
                 if (!ipc && !net)
-                        return eng_err(err, EINVAL, "--sysctl: `%s` is not a namespaced sysctl (allowed: kernel.msg*, "
-                                       "kernel.sem, kernel.shm*, fs.mqueue.*, net.*)", key);
+                        return eng_err(err, EINVAL,
+                                       "--sysctl: `%s` is not a namespaced sysctl (allowed: kernel.msg*, "
+                                       "kernel.sem, kernel.shm*, fs.mqueue.*, net.*)",
+                                       key);
                 if (ipc && b->ipc != NS_PRIVATE)
-                        return eng_err(err, EINVAL, "--sysctl: `%s` is not allowed when the IPC namespace is shared "
-                                       "(--ipc %s)", key, b->opts->ipc);
+                        return eng_err(err, EINVAL,
+                                       "--sysctl: `%s` is not allowed when the IPC namespace is shared "
+                                       "(--ipc %s)",
+                                       key, b->opts->ipc);
                 if (net && b->net != NS_PRIVATE)
-                        return eng_err(err, EINVAL, "--sysctl: `%s` is not allowed when the network namespace is "
-                                       "shared (--network %s)", key, b->opts->network);
+                        return eng_err(err, EINVAL,
+                                       "--sysctl: `%s` is not allowed when the network namespace is "
+                                       "shared (--network %s)",
+                                       key, b->opts->network);
                 json_object_object_add(s, key, json_object_new_string(eq + 1));
         }
         return 0;
@@ -1107,8 +1143,10 @@ static int rlimits_json(struct build *b, json_object *proc, struct berr **err)
                         return -EINVAL;
                 ceiling = rlimit_ceiling(res, sys_resource);
                 if (hard > ceiling)
-                        return eng_err(err, EPERM, "--ulimit: %s: hard limit %s exceeds %" PRIu64 ", the most this "
-                                       "host allows%s", *u, hard == RLIM_INFINITY ? "unlimited" : "", ceiling,
+                        return eng_err(err, EPERM,
+                                       "--ulimit: %s: hard limit %s exceeds %" PRIu64 ", the most this "
+                                       "host allows%s",
+                                       *u, hard == RLIM_INFINITY ? "unlimited" : "", ceiling,
                                        sys_resource ? "" : " (raising it needs CAP_SYS_RESOURCE)");
                 for (i = 0; i < n && v[i].res != res; i++)
                         ;
@@ -1145,8 +1183,8 @@ static int rlimits_json(struct build *b, json_object *proc, struct berr **err)
         return 0;
 }
 
-static int kv_list(const char *flag, const char *const *l, bool value_required, json_object *obj, char ***strv,
-                   struct berr **err)
+static int kv_list(const char *flag, const char *const *l, bool value_required, json_object *obj,
+                   char ***strv, struct berr **err)
 {
         for (; l && *l; l++) {
                 const char *eq = strchr(*l, '=');
@@ -1187,7 +1225,8 @@ static int hostname_pick(struct build *b, struct berr **err)
         if (o->hostname) {
                 h = o->hostname;
                 if (strlen(h) > HOSTNAME_MAX)
-                        return eng_err(err, EINVAL, "--hostname: `%s` is too long (maximum %d bytes)", h, HOSTNAME_MAX);
+                        return eng_err(err, EINVAL, "--hostname: `%s` is too long (maximum %d bytes)", h,
+                                       HOSTNAME_MAX);
                 for (const char *p = h; *p; p++)
                         if (!isalnum((unsigned char)*p) && !strchr("-._", *p))
                                 return eng_err(err, EINVAL, "--hostname: `%s` is not a valid host name", h);
@@ -1250,11 +1289,12 @@ static int process_json(struct build *b, json_object *spec, const struct engine_
         if (engine_env_build(b->img, b->opts, b->ctx, b->out->hostname, u->home, &env, err) < 0)
                 return -EINVAL;
 
-        wd = b->opts->workdir ? b->opts->workdir : b->img && b->img->working_dir && *b->img->working_dir
-                                                           ? b->img->working_dir
-                                                           : "/";
+        wd = b->opts->workdir                                        ? b->opts->workdir
+             : b->img && b->img->working_dir && *b->img->working_dir ? b->img->working_dir
+                                                                     : "/";
         if (!path_is_absolute(wd))
-                return eng_err(err, EINVAL, "%sthe working directory '%s' is invalid, it needs to be an absolute path",
+                return eng_err(err, EINVAL,
+                               "%sthe working directory '%s' is invalid, it needs to be an absolute path",
                                b->opts->workdir ? "--workdir: " : "", wd);
         b->out->workdir = path_clean(wd);
         if (!b->out->workdir)
@@ -1290,8 +1330,7 @@ static int process_json(struct build *b, json_object *spec, const struct engine_
                 json_object_object_add(proc, "noNewPrivileges", json_object_new_boolean(1));
         /* On hosts without AppArmor docker ignores the option; so does berth. */
         if (b->apparmor && apparmor_enabled())
-                json_object_object_add(proc, "apparmorProfile",
-                                       json_object_new_string(b->apparmor));
+                json_object_object_add(proc, "apparmorProfile", json_object_new_string(b->apparmor));
         return 0;
 }
 
@@ -1307,7 +1346,8 @@ static int linux_json(struct build *b, json_object *spec, struct berr **err)
                 return -EINVAL;
         json_object_object_add(res, "devices", json_object_get(b->dev_rules));
         if (!path_is_absolute(parent) || path_has_dotdot(parent))
-                return eng_err(err, EINVAL, "--cgroup-parent: `%s` must be an absolute path without ..", parent);
+                return eng_err(err, EINVAL, "--cgroup-parent: `%s` must be an absolute path without ..",
+                               parent);
         cg = path_join(parent, b->ctx->id);
         if (!cg)
                 return berr_make(err, ENOMEM, "cgroupsPath");
@@ -1328,7 +1368,8 @@ static int linux_json(struct build *b, json_object *spec, struct berr **err)
         if (seccomp)
                 json_object_object_add(lin, "seccomp", seccomp);
         if (b->rootfs_propagation)
-                json_object_object_add(lin, "rootfsPropagation", json_object_new_string(b->rootfs_propagation));
+                json_object_object_add(lin, "rootfsPropagation",
+                                       json_object_new_string(b->rootfs_propagation));
         return 0;
 }
 
@@ -1382,10 +1423,11 @@ int engine_spec_build(const struct engine_image_config *img, const struct engine
                         goto out;
                 }
         }
-        sig = opts->stop_signal ? opts->stop_signal : img && img->stop_signal && *img->stop_signal ? img->stop_signal
-                                                                                                    : "SIGTERM";
-        if (engine_parse_signal(opts->stop_signal ? "--stop-signal" : "image StopSignal", sig, &s->stop_signal, err) <
-            0)
+        sig = opts->stop_signal                              ? opts->stop_signal
+              : img && img->stop_signal && *img->stop_signal ? img->stop_signal
+                                                             : "SIGTERM";
+        if (engine_parse_signal(opts->stop_signal ? "--stop-signal" : "image StopSignal", sig,
+                                &s->stop_signal, err) < 0)
                 goto out;
         STRV_FOREACH (l, img ? img->labels : NULL)
                 if (strv_extend(&s->labels, *l) < 0) {
@@ -1400,8 +1442,11 @@ int engine_spec_build(const struct engine_image_config *img, const struct engine
                 r = berr_errno(err, "open container rootfs `%s`", ctx->rootfs);
                 goto out;
         }
-        if (engine_user_resolve(rootfd, opts->user ? opts->user : img ? img->user : NULL, opts->group_add, &user,
-                                err) < 0)
+        if (engine_user_resolve(rootfd,
+                                opts->user ? opts->user
+                                : img      ? img->user
+                                           : NULL,
+                                opts->group_add, &user, err) < 0)
                 goto out;
 
         /* Devices and their cgroup rules. */
@@ -1424,8 +1469,9 @@ int engine_spec_build(const struct engine_image_config *img, const struct engine
                         r = berr_errno(err, "--init: `%s`", src);
                         goto out;
                 }
-                json_object_array_add(b.mounts_default, mount_jsonv(ENGINE_INIT_TARGET, "bind", src,
-                                                                    (const char *const[]){"bind", "ro", NULL}));
+                json_object_array_add(
+                    b.mounts_default,
+                    mount_jsonv(ENGINE_INIT_TARGET, "bind", src, (const char *const[]){"bind", "ro", NULL}));
         }
         if (files_mounts(&b, err) < 0)
                 goto out;
@@ -1487,7 +1533,8 @@ int engine_spec_prepare(const struct engine_spec *spec, const struct engine_spec
                 if (dirfd < 0)
                         return berr_errno(err, "open `%s`", ctx->files_dir);
                 for (size_t i = 0; i < ARRAY_SIZE(names); i++)
-                        if (write_file_atomic_at(dirfd, names[i], contents[i], strlen(contents[i]), 0644, err) < 0)
+                        if (write_file_atomic_at(dirfd, names[i], contents[i], strlen(contents[i]), 0644,
+                                                 err) < 0)
                                 return berr_wrap(err, "%s", ctx->files_dir);
         }
         /* docker creates the working directory (owned by root) when the image lacks it. */

@@ -49,12 +49,12 @@ struct engine_mount {
         char *volume_name; /* volume: NULL for an anonymous volume */
         char *destination;
         bool readonly;
-        char *propagation;   /* bind: NULL (rprivate) or [r]private, [r]shared, [r]slave */
-        bool nocopy;         /* volume: do not copy the image's content into a new volume */
-        bool non_recursive;  /* bind: bind-nonrecursive=true */
-        bool create_source;  /* bind from -v: a missing host directory is created (docker) */
-        int64_t tmpfs_size;  /* bytes, 0: unset */
-        int tmpfs_mode;      /* -1: unset */
+        char *propagation;  /* bind: NULL (rprivate) or [r]private, [r]shared, [r]slave */
+        bool nocopy;        /* volume: do not copy the image's content into a new volume */
+        bool non_recursive; /* bind: bind-nonrecursive=true */
+        bool create_source; /* bind from -v: a missing host directory is created (docker) */
+        int64_t tmpfs_size; /* bytes, 0: unset */
+        int tmpfs_mode;     /* -1: unset */
 };
 /* -v [SOURCE:]DEST[:OPTIONS]: SOURCE absolute is a bind, else a volume name;
  * OPTIONS ro, rw, z, Z, nocopy, [r]shared, [r]slave, [r]private. */
@@ -99,11 +99,11 @@ struct engine_run_opts {
         const char *const *annotations; /* KEY=VALUE */
         const char *stop_signal;
         bool tty, interactive;
-        const char *ipc;     /* ""/private, shareable, none, host, container:X */
-        const char *pid;     /* ""/private, host, container:X */
-        const char *uts;     /* "", host */
-        const char *network; /* ""/bridge/NAME, none, host, container:X */
-        const char *userns;  /* "", host */
+        const char *ipc;           /* ""/private, shareable, none, host, container:X */
+        const char *pid;           /* ""/private, host, container:X */
+        const char *uts;           /* "", host */
+        const char *network;       /* ""/bridge/NAME, none, host, container:X */
+        const char *userns;        /* "", host */
         const char *cgroupns;      /* host, private; NULL: private on cgroup v2 hosts, else host (docker) */
         const char *cgroup_parent; /* NULL: "/berth" */
         const struct engine_mount *mounts; /* parsed -v and --mount, in command-line order */
@@ -131,7 +131,7 @@ struct engine_spec_ctx {
         /* Hostname when --hostname is not given; NULL: docker's (the short id, the
          * host's with --network host). With --network container:X, X's. */
         const char *hostname;
-        const char *const *ips; /* its addresses, for its own /etc/hosts line */
+        const char *const *ips;                /* its addresses, for its own /etc/hosts line */
         const struct engine_host_entry *hosts; /* other containers on its networks */
         size_t n_hosts;
         const char *host_gateway; /* address behind --add-host NAME:host-gateway */
@@ -146,15 +146,15 @@ struct engine_spec_ctx {
         engine_seccomp_resolve_fn seccomp_resolve;
         const char *init_path; /* --init binary on the host; NULL: ENGINE_INIT_PATH */
         /* Host files behind the defaults; NULL: the real ones. */
-        const char *host_resolv_conf; /* NULL: /etc/resolv.conf */
-        const char *host_hosts;       /* NULL: /etc/hosts (copied with --network host) */
+        const char *host_resolv_conf;  /* NULL: /etc/resolv.conf */
+        const char *host_hosts;        /* NULL: /etc/hosts (copied with --network host) */
         const char *const *caller_env; /* for -e NAME and --env-file lines without '=': NULL: environ */
 };
 
 /* podman's init (Debian package catatonit), bound into the container at ENGINE_INIT_TARGET. */
-#define ENGINE_INIT_PATH    "/usr/bin/catatonit"
-#define ENGINE_INIT_TARGET  "/sbin/berth-init"
-#define ENGINE_SHM_DEFAULT  (64 * 1024 * 1024)
+#define ENGINE_INIT_PATH     "/usr/bin/catatonit"
+#define ENGINE_INIT_TARGET   "/sbin/berth-init"
+#define ENGINE_SHM_DEFAULT   (64 * 1024 * 1024)
 #define ENGINE_CGROUP_PARENT "/berth"
 
 struct engine_spec {
@@ -202,7 +202,7 @@ struct engine_user {
         uint32_t uid, gid;
         uint32_t *gids; /* additional groups: the primary gid first, then memberships, then --group-add */
         size_t n_gids;
-        char *home;     /* from passwd, else "/" */
+        char *home; /* from passwd, else "/" */
 };
 int engine_user_resolve(int rootfd, const char *spec, const char *const *group_add, struct engine_user *out,
                         struct berr **err);

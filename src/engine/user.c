@@ -156,7 +156,8 @@ void engine_user_done(struct engine_user *u)
         *u = (struct engine_user){0};
 }
 
-static int add_groups(const char *group, const char *const *group_add, struct engine_user *u, struct berr **err)
+static int add_groups(const char *group, const char *const *group_add, struct engine_user *u,
+                      struct berr **err)
 {
         for (const char *const *ag = group_add; ag && *ag; ag++) {
                 _cleanup_free_ char *copy = group ? strdup(group) : NULL;
@@ -178,11 +179,13 @@ static int add_groups(const char *group, const char *const *group_add, struct en
                 if (gid < 0) {
                         num = parse_numeric(*ag, &gid);
                         if (num < 0)
-                                return eng_err(err, ERANGE, "--group-add: uids and gids must be in range 0-%d", ID_MAX);
+                                return eng_err(err, ERANGE,
+                                               "--group-add: uids and gids must be in range 0-%d", ID_MAX);
                         if (num == 0)
-                                return eng_err(err, ENOENT,
-                                               "--group-add: unable to find group %s: no matching entries in group file",
-                                               *ag);
+                                return eng_err(
+                                    err, ENOENT,
+                                    "--group-add: unable to find group %s: no matching entries in group file",
+                                    *ag);
                 }
                 if (push_gid(u, (uint32_t)gid) < 0)
                         return berr_make(err, ENOMEM, "--group-add");
@@ -249,7 +252,8 @@ int engine_user_resolve(int rootfd, const char *spec, const char *const *group_a
         }
         if (!matched && *user_arg) {
                 if (!is_uid)
-                        return eng_err(err, ENOENT, "unable to find user %s: no matching entries in passwd file",
+                        return eng_err(err, ENOENT,
+                                       "unable to find user %s: no matching entries in passwd file",
                                        user_arg);
                 uid = uid_arg;
         }
@@ -289,7 +293,8 @@ int engine_user_resolve(int rootfd, const char *spec, const char *const *group_a
                 if (*group_arg && !found) {
                         if (!is_gid)
                                 return eng_err(err, ENOENT,
-                                               "unable to find group %s: no matching entries in group file", group_arg);
+                                               "unable to find group %s: no matching entries in group file",
+                                               group_arg);
                         gid = gid_arg;
                 }
                 u.uid = (uint32_t)uid;

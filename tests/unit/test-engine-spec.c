@@ -28,7 +28,8 @@ static void put(const char *dir, const char *name, const char *content)
         char p[512];
 
         snprintf(p, sizeof(p), "%s/%s", dir, name);
-        assert_int_equal(write_file_at(AT_FDCWD, p, content, strlen(content), O_CREAT | O_TRUNC, 0644, NULL), 0);
+        assert_int_equal(write_file_at(AT_FDCWD, p, content, strlen(content), O_CREAT | O_TRUNC, 0644, NULL),
+                         0);
 }
 
 static int setup(void **state)
@@ -59,8 +60,9 @@ static int setup(void **state)
             "video:x:44:app\n"
             "staff:x:50:\n"
             "nogroup:x:65534:\n");
-        put(tmpdir, "resolv.conf", "# host comment\nnameserver 127.0.0.53\nnameserver 10.0.0.2\n"
-                                   "search example.com corp\noptions edns0 trust-ad\nsortlist 10.0.0.0\n");
+        put(tmpdir, "resolv.conf",
+            "# host comment\nnameserver 127.0.0.53\nnameserver 10.0.0.2\n"
+            "search example.com corp\noptions edns0 trust-ad\nsortlist 10.0.0.0\n");
         put(tmpdir, "hosts", "127.0.0.1 localhost\n10.1.1.1 hosty\n");
         return 0;
 }
@@ -74,13 +76,13 @@ static int teardown(void **state)
 static struct engine_spec_ctx base_ctx(void)
 {
         return (struct engine_spec_ctx){
-                .id = "0123456789abcdef0123",
-                .name = "web",
-                .rootfs = rootfs,
-                .files_dir = files,
-                .host_resolv_conf = resolv,
-                .host_hosts = hostsf,
-                .caller_env = caller_env,
+            .id = "0123456789abcdef0123",
+            .name = "web",
+            .rootfs = rootfs,
+            .files_dir = files,
+            .host_resolv_conf = resolv,
+            .host_hosts = hostsf,
+            .caller_env = caller_env,
         };
 }
 
@@ -210,16 +212,17 @@ static void test_defaults_match_docker(void **state)
         assert_string_equal(jstr(c, "root.path"), rootfs);
         assert_null(jget(c, "root.readonly"));
         /* docker's 14 default capabilities, and only bounding/effective/permitted */
-        assert_json(c, "process.capabilities",
-                    "{\"bounding\":[\"CAP_CHOWN\",\"CAP_DAC_OVERRIDE\",\"CAP_FOWNER\",\"CAP_FSETID\",\"CAP_KILL\","
-                    "\"CAP_SETGID\",\"CAP_SETUID\",\"CAP_SETPCAP\",\"CAP_NET_BIND_SERVICE\",\"CAP_NET_RAW\","
-                    "\"CAP_SYS_CHROOT\",\"CAP_MKNOD\",\"CAP_AUDIT_WRITE\",\"CAP_SETFCAP\"],"
-                    "\"effective\":[\"CAP_CHOWN\",\"CAP_DAC_OVERRIDE\",\"CAP_FOWNER\",\"CAP_FSETID\",\"CAP_KILL\","
-                    "\"CAP_SETGID\",\"CAP_SETUID\",\"CAP_SETPCAP\",\"CAP_NET_BIND_SERVICE\",\"CAP_NET_RAW\","
-                    "\"CAP_SYS_CHROOT\",\"CAP_MKNOD\",\"CAP_AUDIT_WRITE\",\"CAP_SETFCAP\"],"
-                    "\"permitted\":[\"CAP_CHOWN\",\"CAP_DAC_OVERRIDE\",\"CAP_FOWNER\",\"CAP_FSETID\",\"CAP_KILL\","
-                    "\"CAP_SETGID\",\"CAP_SETUID\",\"CAP_SETPCAP\",\"CAP_NET_BIND_SERVICE\",\"CAP_NET_RAW\","
-                    "\"CAP_SYS_CHROOT\",\"CAP_MKNOD\",\"CAP_AUDIT_WRITE\",\"CAP_SETFCAP\"]}");
+        assert_json(
+            c, "process.capabilities",
+            "{\"bounding\":[\"CAP_CHOWN\",\"CAP_DAC_OVERRIDE\",\"CAP_FOWNER\",\"CAP_FSETID\",\"CAP_KILL\","
+            "\"CAP_SETGID\",\"CAP_SETUID\",\"CAP_SETPCAP\",\"CAP_NET_BIND_SERVICE\",\"CAP_NET_RAW\","
+            "\"CAP_SYS_CHROOT\",\"CAP_MKNOD\",\"CAP_AUDIT_WRITE\",\"CAP_SETFCAP\"],"
+            "\"effective\":[\"CAP_CHOWN\",\"CAP_DAC_OVERRIDE\",\"CAP_FOWNER\",\"CAP_FSETID\",\"CAP_KILL\","
+            "\"CAP_SETGID\",\"CAP_SETUID\",\"CAP_SETPCAP\",\"CAP_NET_BIND_SERVICE\",\"CAP_NET_RAW\","
+            "\"CAP_SYS_CHROOT\",\"CAP_MKNOD\",\"CAP_AUDIT_WRITE\",\"CAP_SETFCAP\"],"
+            "\"permitted\":[\"CAP_CHOWN\",\"CAP_DAC_OVERRIDE\",\"CAP_FOWNER\",\"CAP_FSETID\",\"CAP_KILL\","
+            "\"CAP_SETGID\",\"CAP_SETUID\",\"CAP_SETPCAP\",\"CAP_NET_BIND_SERVICE\",\"CAP_NET_RAW\","
+            "\"CAP_SYS_CHROOT\",\"CAP_MKNOD\",\"CAP_AUDIT_WRITE\",\"CAP_SETFCAP\"]}");
         assert_null(jget(c, "process.noNewPrivileges"));
         assert_null(jget(c, "process.oomScoreAdj"));
         assert_json(c, "process.terminal", "false");
@@ -230,21 +233,27 @@ static void test_defaults_match_docker(void **state)
                     "\"HOSTNAME=0123456789ab\",\"HOME=/root\"]");
         assert_string_equal(jstr(c, "process.cwd"), "/");
         /* moby's DefaultLinuxSpec mounts, /dev/shm with the 64m default */
-        assert_json(c, "mounts.0", "{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\","
-                                   "\"options\":[\"nosuid\",\"noexec\",\"nodev\"]}");
-        assert_json(c, "mounts.1", "{\"destination\":\"/dev\",\"type\":\"tmpfs\",\"source\":\"tmpfs\","
-                                   "\"options\":[\"nosuid\",\"strictatime\",\"mode=755\",\"size=65536k\"]}");
+        assert_json(c, "mounts.0",
+                    "{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\","
+                    "\"options\":[\"nosuid\",\"noexec\",\"nodev\"]}");
+        assert_json(c, "mounts.1",
+                    "{\"destination\":\"/dev\",\"type\":\"tmpfs\",\"source\":\"tmpfs\","
+                    "\"options\":[\"nosuid\",\"strictatime\",\"mode=755\",\"size=65536k\"]}");
         assert_json(c, "mounts.2",
                     "{\"destination\":\"/dev/pts\",\"type\":\"devpts\",\"source\":\"devpts\",\"options\":"
                     "[\"nosuid\",\"noexec\",\"newinstance\",\"ptmxmode=0666\",\"mode=0620\",\"gid=5\"]}");
-        assert_json(c, "mounts.3", "{\"destination\":\"/sys\",\"type\":\"sysfs\",\"source\":\"sysfs\","
-                                   "\"options\":[\"nosuid\",\"noexec\",\"nodev\",\"ro\"]}");
-        assert_json(c, "mounts.4", "{\"destination\":\"/sys/fs/cgroup\",\"type\":\"cgroup\",\"source\":\"cgroup\","
-                                   "\"options\":[\"ro\",\"nosuid\",\"noexec\",\"nodev\"]}");
-        assert_json(c, "mounts.5", "{\"destination\":\"/dev/mqueue\",\"type\":\"mqueue\",\"source\":\"mqueue\","
-                                   "\"options\":[\"nosuid\",\"noexec\",\"nodev\"]}");
-        assert_json(c, "mounts.6", "{\"destination\":\"/dev/shm\",\"type\":\"tmpfs\",\"source\":\"shm\","
-                                   "\"options\":[\"nosuid\",\"noexec\",\"nodev\",\"mode=1777\",\"size=67108864\"]}");
+        assert_json(c, "mounts.3",
+                    "{\"destination\":\"/sys\",\"type\":\"sysfs\",\"source\":\"sysfs\","
+                    "\"options\":[\"nosuid\",\"noexec\",\"nodev\",\"ro\"]}");
+        assert_json(c, "mounts.4",
+                    "{\"destination\":\"/sys/fs/cgroup\",\"type\":\"cgroup\",\"source\":\"cgroup\","
+                    "\"options\":[\"ro\",\"nosuid\",\"noexec\",\"nodev\"]}");
+        assert_json(c, "mounts.5",
+                    "{\"destination\":\"/dev/mqueue\",\"type\":\"mqueue\",\"source\":\"mqueue\","
+                    "\"options\":[\"nosuid\",\"noexec\",\"nodev\"]}");
+        assert_json(c, "mounts.6",
+                    "{\"destination\":\"/dev/shm\",\"type\":\"tmpfs\",\"source\":\"shm\","
+                    "\"options\":[\"nosuid\",\"noexec\",\"nodev\",\"mode=1777\",\"size=67108864\"]}");
         assert_string_equal(jstr(c, "mounts.7.destination"), "/etc/resolv.conf");
         assert_json(c, "mounts.9.options", "[\"rbind\",\"rprivate\"]");
         assert_null(jget(c, "mounts.10"));
@@ -252,13 +261,22 @@ static void test_defaults_match_docker(void **state)
         masked = jget(c, "linux.maskedPaths");
         {
                 static const char *const want[] = {
-                        "/proc/acpi",        "/proc/asound",      "/proc/interrupts",
-                        "/proc/kcore",       "/proc/keys",        "/proc/latency_stats",
-                        "/proc/sched_debug", "/proc/scsi",        "/proc/timer_list",
-                        "/proc/timer_stats", "/sys/devices/virtual/powercap", "/sys/firmware",
+                    "/proc/acpi",
+                    "/proc/asound",
+                    "/proc/interrupts",
+                    "/proc/kcore",
+                    "/proc/keys",
+                    "/proc/latency_stats",
+                    "/proc/sched_debug",
+                    "/proc/scsi",
+                    "/proc/timer_list",
+                    "/proc/timer_stats",
+                    "/sys/devices/virtual/powercap",
+                    "/sys/firmware",
                 };
                 for (size_t i = 0; i < ARRAY_SIZE(want); i++)
-                        assert_string_equal(json_object_get_string(json_object_array_get_idx(masked, i)), want[i]);
+                        assert_string_equal(json_object_get_string(json_object_array_get_idx(masked, i)),
+                                            want[i]);
         }
         for (size_t i = 12; i < json_object_array_length(masked); i++)
                 assert_non_null(strstr(json_object_get_string(json_object_array_get_idx(masked, i)),
@@ -397,8 +415,9 @@ static void test_caps(void **state)
         /* a capability berth does not hold cannot be granted (CAP_SYS_RESOURCE on the test VM) */
         if (!((self_caps() >> 24) & 1)) {
                 o = (struct engine_run_opts){.cap_add = L("SYS_RESOURCE")};
-                build_fails(&o, "--cap-add: capability `CAP_SYS_RESOURCE` is not supported by the kernel or not "
-                                "available to berth");
+                build_fails(&o,
+                            "--cap-add: capability `CAP_SYS_RESOURCE` is not supported by the kernel or not "
+                            "available to berth");
         }
         o = (struct engine_run_opts){.cap_drop = L("bogus")};
         build_fails(&o, "--cap-drop: unknown capability `CAP_BOGUS`");
@@ -406,7 +425,8 @@ static void test_caps(void **state)
 
 static void test_privileged(void **state)
 {
-        struct engine_run_opts o = {.privileged = true, .security_opts = L("seccomp=/nonexistent/profile.json")};
+        struct engine_run_opts o = {.privileged = true,
+                                    .security_opts = L("seccomp=/nonexistent/profile.json")};
         struct engine_spec *s = build(&o);
         json_object *c = s->config;
 
@@ -441,7 +461,8 @@ static int fake_resolve(json_object *profile, uint64_t caps, json_object **out, 
         resolve_calls++;
         resolve_caps = caps;
         *out = json_object_new_object();
-        json_object_object_add(*out, "defaultAction", json_object_get(json_object_object_get(profile, "defaultAction")));
+        json_object_object_add(*out, "defaultAction",
+                               json_object_get(json_object_object_get(profile, "defaultAction")));
         json_object_object_add(*out, "resolved", json_object_new_boolean(1));
         return 0;
 }
@@ -562,7 +583,8 @@ static void test_user_resolution(void **state)
         assert_user("nobody", L("staff", "video", "777", "staff"), 65534, 65534, "/nonexistent",
                     (uint32_t[]){65534, 50, 44, 777}, 4);
         assert_user_fails("ghost", NULL, "unable to find user ghost: no matching entries in passwd file");
-        assert_user_fails("app:ghosts", NULL, "unable to find group ghosts: no matching entries in group file");
+        assert_user_fails("app:ghosts", NULL,
+                          "unable to find group ghosts: no matching entries in group file");
         assert_user_fails("nobody", L("ghosts"),
                           "--group-add: unable to find group ghosts: no matching entries in group file");
         assert_user_fails("99999999999", NULL, "--user: uids and gids must be in range 0-2147483647");
@@ -630,7 +652,8 @@ static void test_env_merge(void **state)
         static char *img_env[] = {"PATH=/img/bin", "A=image", "B=image", "KEEP=1", NULL};
         struct engine_image_config img = base_img();
         struct engine_spec_ctx ctx = base_ctx();
-        struct engine_run_opts o = {.env = L("B=user", "C=user", "FROMCALLER", "KEEP", "MISSING"), .tty = true};
+        struct engine_run_opts o = {.env = L("B=user", "C=user", "FROMCALLER", "KEEP", "MISSING"),
+                                    .tty = true};
         struct engine_spec *s;
         char ef[160];
 
@@ -644,7 +667,8 @@ static void test_env_merge(void **state)
         engine_spec_free(s);
 
         snprintf(ef, sizeof(ef), "%s/env.list", tmpdir);
-        put(tmpdir, "env.list", "\xef\xbb\xbf# comment\n  C=file \n\nOTHER\nNOTSET\nD=\"quoted\"\r\nHOME=/custom\n");
+        put(tmpdir, "env.list",
+            "\xef\xbb\xbf# comment\n  C=file \n\nOTHER\nNOTSET\nD=\"quoted\"\r\nHOME=/custom\n");
         o = (struct engine_run_opts){.env_files = (const char *const[]){ef, NULL}, .env = L("D=flag")};
         s = build_ctx(&img, &o, &ctx);
         assert_json(s->config, "process.env",
@@ -655,14 +679,16 @@ static void test_env_merge(void **state)
         put(tmpdir, "env.list", "BAD KEY=1\n");
         {
                 char msg[300];
-                snprintf(msg, sizeof(msg), "--env-file: invalid env file (%s): variable 'BAD KEY' contains whitespaces",
-                         ef);
+                snprintf(msg, sizeof(msg),
+                         "--env-file: invalid env file (%s): variable 'BAD KEY' contains whitespaces", ef);
                 build_fails_ctx(&img, &o, &ctx, msg);
                 put(tmpdir, "env.list", "=1\n");
-                snprintf(msg, sizeof(msg), "--env-file: invalid env file (%s): no variable name on line '=1'", ef);
+                snprintf(msg, sizeof(msg), "--env-file: invalid env file (%s): no variable name on line '=1'",
+                         ef);
                 build_fails_ctx(&img, &o, &ctx, msg);
                 put(tmpdir, "env.list", "A=\xff\xfe\n");
-                snprintf(msg, sizeof(msg), "--env-file: invalid env file (%s): invalid utf8 bytes at line 1", ef);
+                snprintf(msg, sizeof(msg), "--env-file: invalid env file (%s): invalid utf8 bytes at line 1",
+                         ef);
                 build_fails_ctx(&img, &o, &ctx, msg);
         }
         o = (struct engine_run_opts){.env = L("=x")};
@@ -671,7 +697,8 @@ static void test_env_merge(void **state)
 
 static void test_args(void **state)
 {
-        static char *ep[] = {"/entry", "-x", NULL}, *cmd[] = {"serve", "--port", "80", NULL}, *empty_ep[] = {"", NULL};
+        static char *ep[] = {"/entry", "-x", NULL}, *cmd[] = {"serve", "--port", "80", NULL},
+                    *empty_ep[] = {"", NULL};
         struct engine_image_config img = {.entrypoint = ep, .cmd = cmd};
         struct engine_run_opts o = {0};
         _cleanup_strv_free_ char **a = NULL;
@@ -724,7 +751,8 @@ static void test_hosts(void **state)
 {
         struct engine_spec_ctx ctx = base_ctx();
         const struct engine_host_entry others[] = {{"10.89.0.7", L("db", "abcdef012345")}};
-        struct engine_run_opts o = {.add_hosts = L("foo:1.2.3.4", "bar=::1", "v6:[2001:db8::1]", "gw:host-gateway")};
+        struct engine_run_opts o = {.add_hosts =
+                                        L("foo:1.2.3.4", "bar=::1", "v6:[2001:db8::1]", "gw:host-gateway")};
         _cleanup_free_ char *h = NULL;
         struct berr *err = NULL;
 
@@ -771,7 +799,8 @@ static void test_hosts(void **state)
         berr_freep(&err);
         o.add_hosts = L("gw:host-gateway");
         assert_true(engine_hosts_render(&o, &ctx, "web", false, &h, &err) < 0);
-        assert_string_equal(err->msg, "--add-host: the host-gateway address is not known for gw:host-gateway");
+        assert_string_equal(err->msg,
+                            "--add-host: the host-gateway address is not known for gw:host-gateway");
         berr_freep(&err);
 }
 
@@ -783,8 +812,10 @@ static void test_resolv_conf(void **state)
         struct berr *err = NULL;
 
         assert_int_equal(engine_resolv_conf_render(&o, &ctx, false, &r, NULL), 0);
-        assert_true(asprintf(&want, "# Generated by berth from %s\nsortlist 10.0.0.0\nnameserver 10.0.0.2\n"
-                                    "search example.com corp\noptions edns0 trust-ad\n", resolv) > 0);
+        assert_true(asprintf(&want,
+                             "# Generated by berth from %s\nsortlist 10.0.0.0\nnameserver 10.0.0.2\n"
+                             "search example.com corp\noptions edns0 trust-ad\n",
+                             resolv) > 0);
         assert_string_equal(r, want);
         free(TAKE_PTR(r));
         free(TAKE_PTR(want));
@@ -792,10 +823,12 @@ static void test_resolv_conf(void **state)
         assert_int_equal(engine_resolv_conf_render(&o, &ctx, true, &r, NULL), 0);
         assert_non_null(strstr(r, "nameserver 127.0.0.53\nnameserver 10.0.0.2\n"));
         free(TAKE_PTR(r));
-        o = (struct engine_run_opts){.dns = L("9.9.9.9", "2001:db8::53"), .dns_search = L("a.test", "b.test"),
+        o = (struct engine_run_opts){.dns = L("9.9.9.9", "2001:db8::53"),
+                                     .dns_search = L("a.test", "b.test"),
                                      .dns_options = L("ndots:2")};
         assert_int_equal(engine_resolv_conf_render(&o, &ctx, false, &r, NULL), 0);
-        assert_non_null(strstr(r, "nameserver 9.9.9.9\nnameserver 2001:db8::53\nsearch a.test b.test\noptions ndots:2\n"));
+        assert_non_null(strstr(
+            r, "nameserver 9.9.9.9\nnameserver 2001:db8::53\nsearch a.test b.test\noptions ndots:2\n"));
         assert_null(strstr(r, "10.0.0.2"));
         free(TAKE_PTR(r));
         o = (struct engine_run_opts){.dns_search = L(".")};
@@ -809,8 +842,9 @@ static void test_resolv_conf(void **state)
         assert_null(strstr(r, "\nnameserver"));
         assert_non_null(strstr(r, "# No nameserver: the host's are loopback addresses"));
         free(TAKE_PTR(r));
-        put(tmpdir, "resolv.conf", "# host comment\nnameserver 127.0.0.53\nnameserver 10.0.0.2\n"
-                                   "search example.com corp\noptions edns0 trust-ad\nsortlist 10.0.0.0\n");
+        put(tmpdir, "resolv.conf",
+            "# host comment\nnameserver 127.0.0.53\nnameserver 10.0.0.2\n"
+            "search example.com corp\noptions edns0 trust-ad\nsortlist 10.0.0.0\n");
         o.dns = L("not-an-ip");
         assert_true(engine_resolv_conf_render(&o, &ctx, false, &r, &err) < 0);
         assert_string_equal(err->msg, "--dns: `not-an-ip` is not an IP address");
@@ -863,7 +897,8 @@ static void test_prepare_writes_files(void **state)
         }
         engine_spec_free(s);
         o.workdir = "relative";
-        build_fails(&o, "--workdir: the working directory 'relative' is invalid, it needs to be an absolute path");
+        build_fails(
+            &o, "--workdir: the working directory 'relative' is invalid, it needs to be an absolute path");
 }
 
 /* ---- resources ------------------------------------------------------------ */
@@ -899,18 +934,27 @@ static void test_sizes(void **state)
 
 static void test_resources(void **state)
 {
-        struct engine_run_opts o = {.memory = "512m", .memory_reservation = "256m", .cpus = "1.5",
-                                    .cpu_shares = "512", .pids_limit = "100", .cpuset_cpus = "0", .cpuset_mems = "0"};
+        struct engine_run_opts o = {.memory = "512m",
+                                    .memory_reservation = "256m",
+                                    .cpus = "1.5",
+                                    .cpu_shares = "512",
+                                    .pids_limit = "100",
+                                    .cpuset_cpus = "0",
+                                    .cpuset_mems = "0"};
         struct engine_spec *s = build(&o);
         json_object *r = jget(s->config, "linux.resources");
 
         assert_json(r, "memory", "{\"limit\":536870912,\"reservation\":268435456,\"swap\":1073741824}");
-        assert_json(r, "cpu", "{\"shares\":512,\"quota\":150000,\"period\":100000,\"cpus\":\"0\",\"mems\":\"0\"}");
+        assert_json(r, "cpu",
+                    "{\"shares\":512,\"quota\":150000,\"period\":100000,\"cpus\":\"0\",\"mems\":\"0\"}");
         assert_json(r, "pids", "{\"limit\":100}");
         engine_spec_free(s);
 
-        o = (struct engine_run_opts){.memory = "1g", .memory_swap = "-1", .cpu_quota = "50000",
-                                     .cpu_period = "100000", .pids_limit = "0"};
+        o = (struct engine_run_opts){.memory = "1g",
+                                     .memory_swap = "-1",
+                                     .cpu_quota = "50000",
+                                     .cpu_period = "100000",
+                                     .pids_limit = "0"};
         s = build(&o);
         r = jget(s->config, "linux.resources");
         assert_json(r, "memory", "{\"limit\":1073741824}");
@@ -990,14 +1034,18 @@ static void test_devices(void **state)
         char want[256];
 
         assert_int_equal(stat("/dev/null", &st), 0);
-        snprintf(want, sizeof(want), "{\"path\":\"/dev/mynull\",\"type\":\"c\",\"major\":1,\"minor\":3,"
-                 "\"fileMode\":%u,\"uid\":%u,\"gid\":%u}", st.st_mode & 07777, st.st_uid, st.st_gid);
+        snprintf(want, sizeof(want),
+                 "{\"path\":\"/dev/mynull\",\"type\":\"c\",\"major\":1,\"minor\":3,"
+                 "\"fileMode\":%u,\"uid\":%u,\"gid\":%u}",
+                 st.st_mode & 07777, st.st_uid, st.st_gid);
         assert_json(c, "linux.devices.0", want);
         assert_string_equal(jstr(c, "linux.devices.1.path"), "/dev/zero");
-        assert_json(c, "linux.resources.devices.8", "{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":3,"
-                                                    "\"access\":\"rw\"}");
-        assert_json(c, "linux.resources.devices.9", "{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":5,"
-                                                    "\"access\":\"rwm\"}");
+        assert_json(c, "linux.resources.devices.8",
+                    "{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":3,"
+                    "\"access\":\"rw\"}");
+        assert_json(c, "linux.resources.devices.9",
+                    "{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":5,"
+                    "\"access\":\"rwm\"}");
         engine_spec_free(s);
         o.devices = L("/dev/null:/dev/x:rwx");
         build_fails(&o, "--device: bad mode `rwx` in `/dev/null:/dev/x:rwx`");
@@ -1012,22 +1060,25 @@ static void test_devices(void **state)
 
 static void test_sysctls(void **state)
 {
-        struct engine_run_opts o = {.sysctls = L("net.ipv4.ip_forward=1", "kernel.shmmax=100", "fs.mqueue.msg_max=20")};
+        struct engine_run_opts o = {
+            .sysctls = L("net.ipv4.ip_forward=1", "kernel.shmmax=100", "fs.mqueue.msg_max=20")};
         struct engine_spec *s = build(&o);
 
         assert_string_equal(sysctl(s->config, "net.ipv4.ip_forward"), "1");
         assert_string_equal(sysctl(s->config, "kernel.shmmax"), "100");
         engine_spec_free(s);
         o.sysctls = L("kernel.hostname=x");
-        build_fails(&o, "--sysctl: `kernel.hostname` is not a namespaced sysctl (allowed: kernel.msg*, kernel.sem, "
-                        "kernel.shm*, fs.mqueue.*, net.*)");
+        build_fails(
+            &o, "--sysctl: `kernel.hostname` is not a namespaced sysctl (allowed: kernel.msg*, kernel.sem, "
+                "kernel.shm*, fs.mqueue.*, net.*)");
         o.sysctls = L("net.ipv4.ip_forward");
         build_fails(&o, "--sysctl: `net.ipv4.ip_forward` is not KEY=VALUE");
         o = (struct engine_run_opts){.sysctls = L("net.ipv4.ip_forward=1"), .network = "host"};
         build_fails(&o, "--sysctl: `net.ipv4.ip_forward` is not allowed when the network namespace is shared "
                         "(--network host)");
         o = (struct engine_run_opts){.sysctls = L("kernel.sem=1"), .ipc = "host"};
-        build_fails(&o, "--sysctl: `kernel.sem` is not allowed when the IPC namespace is shared (--ipc host)");
+        build_fails(&o,
+                    "--sysctl: `kernel.sem` is not allowed when the IPC namespace is shared (--ipc host)");
         /* no default network sysctls in the host's network namespace */
         o = (struct engine_run_opts){.network = "host"};
         s = build(&o);
@@ -1058,16 +1109,19 @@ static void test_namespaces(void **state)
         engine_spec_free(s);
 
         o = (struct engine_run_opts){.network = "container:db", .pid = "container:db", .ipc = "container:db"};
-        build_fails_ctx(&img, &o, &ctx, "--network container:db: the namespace path of the container is not known");
+        build_fails_ctx(&img, &o, &ctx,
+                        "--network container:db: the namespace path of the container is not known");
         ctx.ns_paths[OCI_NS_NET] = "/proc/42/ns/net";
         ctx.ns_paths[OCI_NS_PID] = "/proc/42/ns/pid";
         ctx.ns_paths[OCI_NS_IPC] = "/proc/42/ns/ipc";
         ctx.shm_path = "/var/lib/berth/db/shm";
         ctx.hostname = "dbhost";
         s = build_ctx(&img, &o, &ctx);
-        assert_json(s->config, "linux.namespaces",
-                    "[{\"type\":\"mount\"},{\"type\":\"network\",\"path\":\"/proc/42/ns/net\"},{\"type\":\"uts\"},"
-                    "{\"type\":\"pid\",\"path\":\"/proc/42/ns/pid\"},{\"type\":\"ipc\",\"path\":\"/proc/42/ns/ipc\"}]");
+        assert_json(
+            s->config, "linux.namespaces",
+            "[{\"type\":\"mount\"},{\"type\":\"network\",\"path\":\"/proc/42/ns/net\"},{\"type\":\"uts\"},"
+            "{\"type\":\"pid\",\"path\":\"/proc/42/ns/pid\"},{\"type\":\"ipc\",\"path\":\"/proc/42/ns/"
+            "ipc\"}]");
         assert_string_equal(jstr(s->config, "hostname"), "dbhost");
         assert_string_equal(jstr(mount_at(s->config, "/dev/shm"), "source"), "/var/lib/berth/db/shm");
         /* the other container's files: nothing of ours to write */
@@ -1077,7 +1131,8 @@ static void test_namespaces(void **state)
         o.hostname = "x";
         build_fails_ctx(&img, &o, &ctx, "conflicting options: hostname and the network mode");
         o = (struct engine_run_opts){.network = "container:db", .add_hosts = L("a:1.1.1.1")};
-        build_fails_ctx(&img, &o, &ctx, "conflicting options: custom host-to-IP mapping and the network mode");
+        build_fails_ctx(&img, &o, &ctx,
+                        "conflicting options: custom host-to-IP mapping and the network mode");
         o = (struct engine_run_opts){.network = "container:db", .dns = L("1.1.1.1")};
         build_fails_ctx(&img, &o, &ctx, "conflicting options: dns and the network mode");
 
@@ -1086,7 +1141,8 @@ static void test_namespaces(void **state)
         ctx.ns_paths[OCI_NS_NET] = "/run/berth/netns/abc";
         o = (struct engine_run_opts){.network = "mynet", .ipc = "none"};
         s = build_ctx(&img, &o, &ctx);
-        assert_json(s->config, "linux.namespaces.1", "{\"type\":\"network\",\"path\":\"/run/berth/netns/abc\"}");
+        assert_json(s->config, "linux.namespaces.1",
+                    "{\"type\":\"network\",\"path\":\"/run/berth/netns/abc\"}");
         assert_null(mount_at(s->config, "/dev/shm"));
         engine_spec_free(s);
 
@@ -1102,9 +1158,11 @@ static void test_namespaces(void **state)
         s = build(&o);
         assert_string_equal(jstr(s->config, "linux.namespaces.5.type"), "cgroup");
         engine_spec_free(s);
-        o = (struct engine_run_opts){.hostname = "this-name-is-far-too-long-for-a-linux-host-name-which-allows-64-bytes"};
-        build_fails(&o, "--hostname: `this-name-is-far-too-long-for-a-linux-host-name-which-allows-64-bytes` is too "
-                        "long (maximum 64 bytes)");
+        o = (struct engine_run_opts){
+            .hostname = "this-name-is-far-too-long-for-a-linux-host-name-which-allows-64-bytes"};
+        build_fails(
+            &o, "--hostname: `this-name-is-far-too-long-for-a-linux-host-name-which-allows-64-bytes` is too "
+                "long (maximum 64 bytes)");
         o = (struct engine_run_opts){.hostname = "bad name"};
         build_fails(&o, "--hostname: `bad name` is not a valid host name");
 }
@@ -1148,7 +1206,8 @@ static void test_volume_parse(void **state)
         assert_true(engine_mount_parse_volume("a:b:c:d", &m, &err) < 0);
         berr_freep(&err);
         assert_true(engine_mount_parse_volume("/a:rel", &m, &err) < 0);
-        assert_string_equal(err->msg, "--volume: invalid mount path `rel` in `/a:rel`: mount path must be absolute");
+        assert_string_equal(err->msg,
+                            "--volume: invalid mount path `rel` in `/a:rel`: mount path must be absolute");
         berr_freep(&err);
         assert_true(engine_mount_parse_volume("/a:/", &m, &err) < 0);
         berr_freep(&err);
@@ -1164,35 +1223,38 @@ static void test_mount_parse(void **state)
         struct engine_mount m;
         struct berr *err = NULL;
 
-        assert_int_equal(engine_mount_parse_mount("type=bind,src=/tmp,dst=/x,readonly,bind-propagation=rslave", &m,
-                                                  NULL),
-                         0);
+        assert_int_equal(
+            engine_mount_parse_mount("type=bind,src=/tmp,dst=/x,readonly,bind-propagation=rslave", &m, NULL),
+            0);
         assert_int_equal(m.type, ENGINE_MOUNT_BIND);
         assert_string_equal(m.source, "/tmp");
         assert_true(m.readonly);
         assert_false(m.create_source);
         assert_string_equal(m.propagation, "rslave");
         engine_mount_done(&m);
-        assert_int_equal(engine_mount_parse_mount("target=/data,source=vol1,volume-nocopy=true", &m, NULL), 0);
+        assert_int_equal(engine_mount_parse_mount("target=/data,source=vol1,volume-nocopy=true", &m, NULL),
+                         0);
         assert_int_equal(m.type, ENGINE_MOUNT_VOLUME);
         assert_string_equal(m.volume_name, "vol1");
         assert_true(m.nocopy);
         engine_mount_done(&m);
-        assert_int_equal(engine_mount_parse_mount("type=tmpfs,destination=/t,tmpfs-size=1m,tmpfs-mode=1770", &m,
-                                                  NULL),
-                         0);
+        assert_int_equal(
+            engine_mount_parse_mount("type=tmpfs,destination=/t,tmpfs-size=1m,tmpfs-mode=1770", &m, NULL), 0);
         assert_int_equal(m.tmpfs_size, 1048576);
         assert_int_equal(m.tmpfs_mode, 01770);
         engine_mount_done(&m);
 
         assert_true(engine_mount_parse_mount("type=bind,src=/tmp,dst=/x,color=red", &m, &err) < 0);
-        assert_string_equal(err->msg, "--mount: unexpected key 'color' in 'type=bind,src=/tmp,dst=/x,color=red'");
+        assert_string_equal(err->msg,
+                            "--mount: unexpected key 'color' in 'type=bind,src=/tmp,dst=/x,color=red'");
         berr_freep(&err);
         assert_true(engine_mount_parse_mount("type=bind,src=/nonexistent/xyz,dst=/x", &m, &err) < 0);
         assert_string_equal(err->msg, "--mount: bind source path does not exist: /nonexistent/xyz");
         berr_freep(&err);
         assert_true(engine_mount_parse_mount("type=bind,src=/tmp,dst=/x,volume-nocopy", &m, &err) < 0);
-        assert_string_equal(err->msg, "--mount: volume-* options need type=volume: `type=bind,src=/tmp,dst=/x,volume-nocopy`");
+        assert_string_equal(
+            err->msg,
+            "--mount: volume-* options need type=volume: `type=bind,src=/tmp,dst=/x,volume-nocopy`");
         berr_freep(&err);
         assert_true(engine_mount_parse_mount("type=bind,src=/tmp", &m, &err) < 0);
         assert_string_equal(err->msg, "--mount: target is required in `type=bind,src=/tmp`");
@@ -1215,7 +1277,8 @@ static void test_mounts_in_spec(void **state)
         snprintf(src, sizeof(src), "%s/newdir", tmpdir);
         assert_int_equal(engine_mount_parse_volume("/srv/a/b:/a/b", &m[0], NULL), 0);
         assert_int_equal(engine_mount_parse_volume("/srv:/a:ro,shared", &m[1], NULL), 0);
-        assert_int_equal(engine_mount_parse_mount("type=tmpfs,dst=/cache,tmpfs-size=1k,readonly", &m[2], NULL), 0);
+        assert_int_equal(
+            engine_mount_parse_mount("type=tmpfs,dst=/cache,tmpfs-size=1k,readonly", &m[2], NULL), 0);
         assert_int_equal(engine_mount_parse_volume("data:/etc/hosts", &m[3], NULL), 0);
         m[3].source = strdup("/var/lib/berth/volumes/data/_data");
         free(m[0].source);
@@ -1228,7 +1291,8 @@ static void test_mounts_in_spec(void **state)
         assert_true(strv_json_has(jget(mount_at(c, "/sys/fs/cgroup"), "options"), "ro"));
         assert_true(strv_json_has(jget(mount_at(c, "/dev/mqueue"), "options"), "ro") == false);
         assert_true(strv_json_has(jget(mount_at(c, "/dev/shm"), "options"), "ro") == false);
-        assert_json(mount_at(c, "/run"), "options", "[\"nosuid\",\"nodev\",\"rprivate\",\"rw\",\"size=64m\",\"exec\"]");
+        assert_json(mount_at(c, "/run"), "options",
+                    "[\"nosuid\",\"nodev\",\"rprivate\",\"rw\",\"size=64m\",\"exec\"]");
         assert_json(mount_at(c, "/tmp"), "options", "[\"noexec\",\"nosuid\",\"nodev\",\"rprivate\"]");
         assert_json(mount_at(c, "/cache"), "options",
                     "[\"noexec\",\"nosuid\",\"nodev\",\"rprivate\",\"size=1024\",\"ro\"]");
@@ -1296,8 +1360,13 @@ static void test_misc_flags(void **state)
 {
         struct engine_image_config img = base_img();
         struct engine_spec_ctx ctx = base_ctx();
-        struct engine_run_opts o = {.labels = L("a=flag", "only"), .annotations = L("org.x=1"), .init = true,
-                                    .tty = true, .console_height = 24, .console_width = 80, .cgroup_parent = "/mine"};
+        struct engine_run_opts o = {.labels = L("a=flag", "only"),
+                                    .annotations = L("org.x=1"),
+                                    .init = true,
+                                    .tty = true,
+                                    .console_height = 24,
+                                    .console_width = 80,
+                                    .cgroup_parent = "/mine"};
         static char *labels[] = {"a", "image", "b", "image", NULL};
         struct engine_spec *s;
         char init[160];
@@ -1353,7 +1422,8 @@ static void test_tmpfs_options(void **state)
         _cleanup_strv_free_ char **o = NULL;
         struct berr *err = NULL;
 
-        assert_int_equal(engine_tmpfs_options("--tmpfs", "size=1m,mode=700,size=2m,defaults,ro", &o, NULL), 0);
+        assert_int_equal(engine_tmpfs_options("--tmpfs", "size=1m,mode=700,size=2m,defaults,ro", &o, NULL),
+                         0);
         assert_int_equal(strv_length(o), 7);
         assert_string_equal(o[4], "mode=700");
         assert_string_equal(o[5], "size=2m");
@@ -1366,31 +1436,31 @@ static void test_tmpfs_options(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_defaults_match_docker),
-                cmocka_unit_test(test_rlimits_clamped),
-                cmocka_unit_test(test_ulimit_errors),
-                cmocka_unit_test(test_caps),
-                cmocka_unit_test(test_privileged),
-                cmocka_unit_test(test_security_opts),
-                cmocka_unit_test(test_user_resolution),
-                cmocka_unit_test(test_user_in_root_only),
-                cmocka_unit_test(test_user_from_image),
-                cmocka_unit_test(test_env_merge),
-                cmocka_unit_test(test_args),
-                cmocka_unit_test(test_hosts),
-                cmocka_unit_test(test_resolv_conf),
-                cmocka_unit_test(test_prepare_writes_files),
-                cmocka_unit_test(test_sizes),
-                cmocka_unit_test(test_resources),
-                cmocka_unit_test(test_devices),
-                cmocka_unit_test(test_sysctls),
-                cmocka_unit_test(test_namespaces),
-                cmocka_unit_test(test_volume_parse),
-                cmocka_unit_test(test_mount_parse),
-                cmocka_unit_test(test_mounts_in_spec),
-                cmocka_unit_test(test_anonymous_volumes),
-                cmocka_unit_test(test_misc_flags),
-                cmocka_unit_test(test_tmpfs_options),
+            cmocka_unit_test(test_defaults_match_docker),
+            cmocka_unit_test(test_rlimits_clamped),
+            cmocka_unit_test(test_ulimit_errors),
+            cmocka_unit_test(test_caps),
+            cmocka_unit_test(test_privileged),
+            cmocka_unit_test(test_security_opts),
+            cmocka_unit_test(test_user_resolution),
+            cmocka_unit_test(test_user_in_root_only),
+            cmocka_unit_test(test_user_from_image),
+            cmocka_unit_test(test_env_merge),
+            cmocka_unit_test(test_args),
+            cmocka_unit_test(test_hosts),
+            cmocka_unit_test(test_resolv_conf),
+            cmocka_unit_test(test_prepare_writes_files),
+            cmocka_unit_test(test_sizes),
+            cmocka_unit_test(test_resources),
+            cmocka_unit_test(test_devices),
+            cmocka_unit_test(test_sysctls),
+            cmocka_unit_test(test_namespaces),
+            cmocka_unit_test(test_volume_parse),
+            cmocka_unit_test(test_mount_parse),
+            cmocka_unit_test(test_mounts_in_spec),
+            cmocka_unit_test(test_anonymous_volumes),
+            cmocka_unit_test(test_misc_flags),
+            cmocka_unit_test(test_tmpfs_options),
         };
 
         return cmocka_run_group_tests(tests, setup, teardown);
