@@ -23,9 +23,9 @@
 #include "basic/json.h"
 #include "basic/path.h"
 #include "basic/strv.h"
+#include "runtime/seccomp-default.h"
 #include "spec-internal.h"
 
-#define SECCOMP_PROFILE_MAX (1u << 20)
 /* docker's linuxMinMemory */
 #define MIN_MEMORY (6 * 1024 * 1024)
 /* podman's RLimitDefaultValue, for RLIMIT_NOFILE and RLIMIT_NPROC */
@@ -386,29 +386,26 @@ static int parse_security_opts(struct build *b, struct berr **err)
 
 static int seccomp_json(struct build *b, json_object **out, struct berr **err)
 {
-        const char *path = b->seccomp_path ? b->seccomp_path : b->ctx->seccomp_profile;
-        _cleanup_free_ char *buf = NULL;
+        const char *path = b->seccomp_path           ? b->seccomp_path
+                           : b->ctx->seccomp_profile ? b->ctx->seccomp_profile
+                                                     : SECCOMP_DEFAULT_PROFILE;
+        engine_seccomp_resolve_fn resolve =
+            b->ctx->seccomp_resolve ? b->ctx->seccomp_resolve : engine_seccomp_resolve;
         json_object *profile = NULL;
-        size_t len;
         int r;
 
         *out = NULL;
         /* --privileged runs without a filter whatever the profile (moby's WithSeccomp). */
-        if (b->opts->privileged || b->seccomp_unconfined || !path)
+        if (b->opts->privileged || b->seccomp_unconfined)
                 return 0;
-        if (read_file_at(AT_FDCWD, path, SECCOMP_PROFILE_MAX, &buf, &len, err) < 0)
-                return berr_wrap(err, "seccomp profile");
-        if (json_parse_buf(buf, len, path, &profile, err) < 0)
-                return berr_wrap(err, "seccomp profile");
+        if (seccomp_profile_load(path, &profile, err) < 0)
+                return berr_wrap(err, "%s",
+                                 b->seccomp_path ? "--security-opt seccomp" : "default seccomp profile");
         if (!json_object_is_type(profile, json_type_object)) {
                 json_object_put(profile);
                 return eng_err(err, EINVAL, "seccomp profile `%s`: not a JSON object", path);
         }
-        if (!b->ctx->seccomp_resolve) {
-                *out = profile;
-                return 0;
-        }
-        r = b->ctx->seccomp_resolve(profile, b->caps, out, err);
+        r = resolve(profile, b->caps, out, err);
         json_object_put(profile);
         if (r < 0)
                 return berr_wrap(err, "seccomp profile `%s`", path);

@@ -139,10 +139,11 @@ struct engine_spec_ctx {
          * container:X (required for those modes), indexed by enum oci_ns_type. */
         const char *ns_paths[OCI_NS_COUNT];
         const char *shm_path; /* --ipc container:X: X's /dev/shm directory on the host */
-        /* The default seccomp profile (docker's format); NULL: no default filter. */
+        /* The default seccomp profile (docker's format); NULL: SECCOMP_DEFAULT_PROFILE,
+         * data/seccomp/default.json as installed. */
         const char *seccomp_profile;
-        /* Turns a profile into linux.seccomp for the container's capabilities; NULL:
-         * the profile is used as it is (it must then be plain runtime-spec). */
+        /* Turns a profile into linux.seccomp for the container's capabilities;
+         * NULL: engine_seccomp_resolve(). */
         engine_seccomp_resolve_fn seccomp_resolve;
         const char *init_path; /* --init binary on the host; NULL: ENGINE_INIT_PATH */
         /* Host files behind the defaults; NULL: the real ones. */
@@ -182,6 +183,10 @@ static inline void engine_spec_freep(struct engine_spec **s)
         engine_spec_free(*s);
 }
 #define _cleanup_engine_spec_ _cleanup_(engine_spec_freep)
+
+/* The seccomp filter of a profile in docker's format for a bounding set
+ * (runtime/seccomp-default's resolution for the host's architecture and kernel). */
+int engine_seccomp_resolve(json_object *profile, uint64_t caps, json_object **out, struct berr **err);
 
 /* Image volumes (VOLUME) that no -v/--mount covers: the engine creates an
  * anonymous volume for each, as docker does. */

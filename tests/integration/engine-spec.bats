@@ -2,14 +2,15 @@
 # src/engine/spec end to end: `berth run` flags -> config.json (tests/tools/berth-spec)
 # -> a real OCI runtime running a busybox rootfs, checked from inside the container.
 #
-# Every config carries docker's devices cgroup rules, so the runtime must apply
-# linux.resources: berth-runtime once its `features` report a cgroup backend
-# (the `cgroups` branch), runc until then; tests with a seccomp filter also need
-# its seccomp support (the `seccomp` branch).
+# Every config carries docker's devices cgroup rules and (but --privileged ones)
+# docker's seccomp profile, so the runtime must apply linux.resources and
+# linux.seccomp: berth-runtime once its `features` report a cgroup backend (the
+# `cgroups` branch) and seccomp, runc until then.
 
 load ../lib/bundle
 
 SPEC=${BERTH_BUILD:+$BERTH_BUILD/tests/tools/berth-spec}
+DEFAULT_PROFILE=$BATS_TEST_DIRNAME/../../data/seccomp/default.json
 
 setup_file() {
         BERTH_TEMPLATE_ROOTFS=$(mktemp -d /tmp/berth-tmpl.XXXXXX)/rootfs
@@ -36,7 +37,8 @@ pick_runtime() {
 
 setup() {
         [ -x "$SPEC" ] || skip "berth-spec not built (run through scripts/test)"
-        RT=$(pick_runtime)
+        # docker's default seccomp profile is in every config but --privileged ones
+        RT=$(pick_runtime .linux.seccomp.enabled)
         T=$(mktemp -d /tmp/berth-test.XXXXXX)
         case "$T" in /tmp/berth-test.?*) ;; *) echo "bad temp dir '$T'"; return 1 ;; esac
         # The cgroup parent of this test's containers, at the top of each hierarchy: ours alone.
@@ -63,7 +65,7 @@ teardown() {
 # spec FLAGS... [-- CMD...]: writes $T/bundle/config.json and the files in $T/files.
 spec() {
         "$SPEC" --bundle "$T/bundle" --rootfs "$T/rootfs" --files-dir "$T/files" --id "$ID" --name web \
-                --cgroup-parent "$CGP" --host-resolv-conf "$T/host-resolv.conf" "$@"
+                --cgroup-parent "$CGP" --host-resolv-conf "$T/host-resolv.conf" --seccomp-profile "$DEFAULT_PROFILE" "$@"
 }
 
 # ctr FLAGS... -- CMD...: builds the config and runs it in the foreground.
@@ -79,7 +81,7 @@ cgroup_file() {
 }
 
 @test "defaults: root with docker's capabilities, short-id hostname, docker's environment" {
-        ctr -- sh -c 'id; hostname; cat /etc/hostname; grep -E "^Cap(Eff|Bnd)" /proc/self/status; env | sort; pwd'
+        ctr -- sh -c 'id; hostname; cat /etc/hostname; grep -E "^(Cap(Eff|Bnd)|Seccomp):" /proc/self/status; env | sort; pwd'
         echo "$output"
         [ "$status" -eq 0 ]
         [ "${lines[0]}" = "uid=0(root) gid=0(root) groups=0(root)" ]
@@ -89,6 +91,7 @@ cgroup_file() {
         # CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID SETPCAP NET_BIND_SERVICE NET_RAW SYS_CHROOT MKNOD AUDIT_WRITE SETFCAP
         [[ "$output" == *"CapEff:	00000000a80425fb"* ]]
         [[ "$output" == *"CapBnd:	00000000a80425fb"* ]]
+        [[ "$output" == *"Seccomp:	2"* ]]
         [[ "$output" == *"HOSTNAME=$short"* ]]
         [[ "$output" == *"HOME=/root"* ]]
         [[ "$output" == *"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"* ]]
@@ -137,10 +140,11 @@ cgroup_file() {
 @test "--privileged: every capability and the host's devices" {
         # every capability berth itself holds (no more can be granted)
         want=$(awk '/^CapEff/ {print $2}' /proc/self/status)
-        ctr --privileged -- sh -c 'grep CapEff /proc/self/status; ls /dev'
+        ctr --privileged -- sh -c 'grep -E "^(CapEff|Seccomp):" /proc/self/status; ls /dev'
         echo "$output"
         [ "$status" -eq 0 ]
         [ "${lines[0]}" = "CapEff:	$want" ]
+        [ "${lines[1]}" = "Seccomp:	0" ]
         [[ "$output" == *loop-control* || "$output" == *tty0* || "$output" == *mem* ]]
 }
 
@@ -254,7 +258,6 @@ cgroup_file() {
 }
 
 @test "--security-opt seccomp=PROFILE filters and no-new-privileges sets the bit" {
-        RT=$(pick_runtime .linux.seccomp.enabled)
         cat >"$T/profile.json" <<'EOF'
 {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}
 EOF

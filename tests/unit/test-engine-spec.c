@@ -83,6 +83,7 @@ static struct engine_spec_ctx base_ctx(void)
             .host_resolv_conf = resolv,
             .host_hosts = hostsf,
             .caller_env = caller_env,
+            .seccomp_profile = DEFAULT_PROFILE_SRC,
         };
 }
 
@@ -176,6 +177,23 @@ static const char *sysctl(json_object *spec, const char *key)
         if (!json_object_object_get_ex(jget(spec, "linux.sysctl"), key, &v))
                 return "(missing)";
         return json_object_get_string(v);
+}
+
+/* A syscall named in an SCMP_ACT_ALLOW rule of linux.seccomp. */
+static bool seccomp_allows(json_object *spec, const char *name)
+{
+        json_object *rules = jget(spec, "linux.seccomp.syscalls");
+
+        for (size_t i = 0; rules && i < json_object_array_length(rules); i++) {
+                json_object *r = json_object_array_get_idx(rules, i);
+                json_object *names = jget(r, "names");
+                if (!streq(jstr(r, "action"), "SCMP_ACT_ALLOW"))
+                        continue;
+                for (size_t k = 0; names && k < json_object_array_length(names); k++)
+                        if (streq(json_object_get_string(json_object_array_get_idx(names, k)), name))
+                                return true;
+        }
+        return false;
 }
 
 static json_object *mount_at(json_object *spec, const char *dest)
@@ -296,7 +314,10 @@ static void test_defaults_match_docker(void **state)
         assert_null(jget(c, "linux.resources.memory"));
         assert_null(jget(c, "linux.resources.cpu"));
         assert_null(jget(c, "linux.resources.pids"));
-        assert_null(jget(c, "linux.seccomp")); /* no default profile in this context */
+        /* docker's default profile, resolved for the default capabilities: no mount(2) */
+        assert_string_equal(jstr(c, "linux.seccomp.defaultAction"), "SCMP_ACT_ERRNO");
+        assert_false(seccomp_allows(c, "mount"));
+        assert_true(seccomp_allows(c, "read"));
         assert_string_equal(jstr(c, "linux.cgroupsPath"), "/berth/0123456789abcdef0123");
         assert_string_equal(jstr(c, "linux.namespaces.0.type"), "mount");
         assert_string_equal(jstr(c, "linux.namespaces.1.type"), "network");
@@ -499,17 +520,22 @@ static void test_security_opts(void **state)
         assert_int_equal(resolve_caps, 1); /* CAP_CHOWN is 0 */
         assert_json(s->config, "linux.seccomp", "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"resolved\":true}");
         engine_spec_free(s);
-        /* without a hook the profile goes in as it is */
+        /* without a hook, runtime/seccomp-default resolves it */
         ctx.seccomp_resolve = NULL;
         s = build_ctx(&img, &o, &ctx);
-        assert_json(s->config, "linux.seccomp", "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[]}");
+        assert_string_equal(jstr(s->config, "linux.seccomp.defaultAction"), "SCMP_ACT_ERRNO");
+        assert_null(jget(s->config, "linux.seccomp.resolved"));
+        engine_spec_free(s);
+        /* the default profile follows the capabilities: CAP_SYS_ADMIN allows mount(2) */
+        ctx.seccomp_profile = DEFAULT_PROFILE_SRC;
+        o = (struct engine_run_opts){.cap_add = L("SYS_ADMIN")};
+        s = build_ctx(&img, &o, &ctx);
+        assert_true(seccomp_allows(s->config, "mount"));
         engine_spec_free(s);
         o.security_opts = L("seccomp=unconfined");
         s = build_ctx(&img, &o, &ctx);
         assert_null(jget(s->config, "linux.seccomp"));
         engine_spec_free(s);
-        ctx.seccomp_profile = NULL;
-        o.security_opts = (const char *const[]){"seccomp=x", NULL};
         {
                 char bad[200];
                 snprintf(bad, sizeof(bad), "seccomp=%s/resolv.conf", tmpdir);
@@ -517,7 +543,7 @@ static void test_security_opts(void **state)
                 struct engine_spec *f = NULL;
                 struct berr *err = NULL;
                 assert_true(engine_spec_build(&img, &o, &ctx, &f, &err) < 0);
-                assert_non_null(strstr(err->msg, "seccomp profile"));
+                assert_non_null(strstr(err->msg, "--security-opt seccomp: "));
                 berr_free(err);
         }
         o.security_opts = L("bogus=1");
