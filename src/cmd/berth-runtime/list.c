@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -7,6 +6,22 @@
 #include "basic/strv.h"
 #include "basic/timeutil.h"
 #include "commands.h"
+
+/* The user name of uid from /etc/passwd (the binary is static: no NSS), or "". */
+static void owner_name(uid_t uid, char *out, size_t size)
+{
+        _cleanup_fclose_ FILE *f = fopen("/etc/passwd", "re");
+        char line[512];
+
+        out[0] = '\0';
+        while (f && fgets(line, sizeof(line), f)) {
+                char *name = strtok(line, ":"), *pw = strtok(NULL, ":"), *id = strtok(NULL, ":");
+                if (name && pw && id && (uid_t)strtoul(id, NULL, 10) == uid) {
+                        snprintf(out, size, "%s", name);
+                        return;
+                }
+        }
+}
 
 int cmd_list(struct runtime_ctx *ctx, int argc, char **argv)
 {
@@ -46,8 +61,7 @@ int cmd_list(struct runtime_ctx *ctx, int argc, char **argv)
                 enum oci_status st;
                 struct stat sb;
                 char ts[64];
-                const char *owner = "";
-                struct passwd *pw;
+                char owner[64] = "";
                 if (container_load(ctx, *id, &ct, NULL) < 0)
                         continue;
                 if (quiet) {
@@ -55,8 +69,8 @@ int cmd_list(struct runtime_ctx *ctx, int argc, char **argv)
                         continue;
                 }
                 st = container_status(ct);
-                if (fstat(ct->dirfd, &sb) == 0 && (pw = getpwuid(sb.st_uid)))
-                        owner = pw->pw_name;
+                if (fstat(ct->dirfd, &sb) == 0)
+                        owner_name(sb.st_uid, owner, sizeof(owner));
                 if (json) {
                         json_object *o = container_state_json(ct, st, true);
                         json_object_object_add(o, "owner", json_object_new_string(owner));
