@@ -34,9 +34,11 @@ static const char *const image_schema[] = {
         "  unpacked_size INTEGER NOT NULL DEFAULT 0,"
         "  PRIMARY KEY (image_id, idx));"
         "CREATE INDEX image_layers_chain ON image_layers(chain_id);"
+        /* digest: the manifest (or index) the name was pulled by, if any. */
         "CREATE TABLE image_names ("
         "  name TEXT PRIMARY KEY,"
         "  image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,"
+        "  digest TEXT,"
         "  added_ns INTEGER NOT NULL);"
         "CREATE INDEX image_names_image ON image_names(image_id);"
         "CREATE TABLE image_digests ("
@@ -88,6 +90,7 @@ void image_record_free(struct image_record *r)
         }
         free(r->layers);
         strv_free(r->names);
+        strv_free(r->name_digests);
         strv_free(r->repo_digests);
         free(r);
 }
@@ -185,6 +188,8 @@ static int record_from_row(struct image_store *s, sqlite3_stmt *st, struct image
         if (load_layers(s, r, err) < 0 ||
             query_strv(s, "SELECT name FROM image_names WHERE image_id = ? ORDER BY added_ns, name", r->id,
                        &r->names, err) < 0 ||
+            query_strv(s, "SELECT COALESCE(digest, '') FROM image_names WHERE image_id = ? ORDER BY added_ns, name",
+                       r->id, &r->name_digests, err) < 0 ||
             query_strv(s, "SELECT repo || '@' || digest FROM image_digests WHERE image_id = ? ORDER BY repo, digest",
                        r->id, &r->repo_digests, err) < 0)
                 return -1;
@@ -403,19 +408,24 @@ static int exec_bind(struct image_store *s, const char *sql, struct berr **err, 
         return 0;
 }
 
-static int put_name(struct image_store *s, const char *id, const char *name, struct berr **err)
+static int put_name(struct image_store *s, const char *id, const char *name, const char *digest,
+                    struct berr **err)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
 
         if (db_prepare(s->db,
-                       "INSERT INTO image_names (name, image_id, added_ns) VALUES (?, ?, ?) "
-                       "ON CONFLICT(name) DO UPDATE SET image_id = excluded.image_id, added_ns = excluded.added_ns "
-                       "WHERE image_id != excluded.image_id",
+                       "INSERT INTO image_names (name, image_id, digest, added_ns) VALUES (?, ?, ?, ?) "
+                       "ON CONFLICT(name) DO UPDATE SET image_id = excluded.image_id, digest = excluded.digest, "
+                       "added_ns = CASE WHEN image_id = excluded.image_id THEN added_ns ELSE excluded.added_ns END",
                        &st, err) < 0)
                 return -1;
         sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, time_now_ns());
+        if (digest)
+                sqlite3_bind_text(st, 3, digest, -1, SQLITE_STATIC);
+        else
+                sqlite3_bind_null(st, 3);
+        sqlite3_bind_int64(st, 4, time_now_ns());
         if (sqlite3_step(st) != SQLITE_DONE)
                 return db_error(s->db, err, "tag image");
         return 0;
@@ -491,7 +501,7 @@ static int put_image(struct image_store *s, const struct image_record *r, char *
                               *b) < 0)
                         return -1;
         STRV_FOREACH (n, r->names)
-                if (put_name(s, r->id, *n, err) < 0)
+                if (put_name(s, r->id, *n, r->name_digest, err) < 0)
                         return -1;
         STRV_FOREACH (d, r->repo_digests)
                 if (put_repo_digest(s, r->id, *d, err) < 0)
@@ -510,9 +520,21 @@ int images_put(struct image_store *s, const struct image_record *r, char *const 
         return db_commit(s->db, err);
 }
 
-int images_tag(struct image_store *s, const char *id, const char *name, struct berr **err)
+int images_tag(struct image_store *s, const char *id, const char *name, const char *digest, struct berr **err)
 {
-        return put_name(s, id, name, err);
+        return put_name(s, id, name, digest, err);
+}
+
+int images_name_digest(struct image_store *s, const char *name, char **out, struct berr **err)
+{
+        _cleanup_strv_free_ char **l = NULL;
+
+        if (query_strv(s, "SELECT digest FROM image_names WHERE name = ? AND digest IS NOT NULL", name, &l, err) < 0)
+                return -1;
+        if (!l[0])
+                return 0;
+        *out = strdup(l[0]);
+        return *out ? 1 : berr_make(err, ENOMEM, "database");
 }
 
 int images_untag(struct image_store *s, const char *name, struct berr **err)
@@ -525,6 +547,12 @@ int images_untag(struct image_store *s, const char *name, struct berr **err)
 int images_add_repo_digest(struct image_store *s, const char *id, const char *repo_digest, struct berr **err)
 {
         return put_repo_digest(s, id, repo_digest, err);
+}
+
+int images_add_blob(struct image_store *s, const char *id, const char *digest, struct berr **err)
+{
+        return exec_bind(s, "INSERT OR IGNORE INTO image_blobs (image_id, digest) VALUES (?, ?)", err, 2, id,
+                         digest);
 }
 
 int images_remove(struct image_store *s, const char *id, struct berr **err)

@@ -39,7 +39,9 @@ struct image_record {
         struct image_layer *layers;
         size_t n_layers;
         char **names;
+        char **name_digests; /* per name: the digest it was pulled by, or "" */
         char **repo_digests; /* "repo@sha256:..." */
+        const char *name_digest; /* images_put: the digest the names were pulled by */
 };
 
 int images_db_migrate(struct image_store *s, struct berr **err);
@@ -67,10 +69,15 @@ int images_resolve(struct image_store *s, const char *input, char **id_out, stru
 /* Records an image (replacing a record with the same id) with its layers, the
  * blobs it needs, names and repo digests, in one transaction. */
 int images_put(struct image_store *s, const struct image_record *r, char *const *blobs, struct berr **err);
-int images_tag(struct image_store *s, const char *id, const char *name, struct berr **err);
+/* digest: the manifest or index the name was pulled by (NULL for local names). */
+int images_tag(struct image_store *s, const char *id, const char *name, const char *digest, struct berr **err);
+/* The digest a name was pulled by: 1 with *out, 0 when none is known. */
+int images_name_digest(struct image_store *s, const char *name, char **out, struct berr **err);
 /* Returns 1 when the name was removed, 0 when no image had it. */
 int images_untag(struct image_store *s, const char *name, struct berr **err);
 int images_add_repo_digest(struct image_store *s, const char *id, const char *repo_digest, struct berr **err);
+/* Keeps another blob (e.g. an alternative manifest) alive for the image. */
+int images_add_blob(struct image_store *s, const char *id, const char *digest, struct berr **err);
 int images_remove(struct image_store *s, const char *id, struct berr **err);
 /* Ids of images whose top layer is a parent chain of id's (docker's "child images"). */
 int images_children(struct image_store *s, const char *id, char ***out, struct berr **err);

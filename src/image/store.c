@@ -243,6 +243,8 @@ struct blob_writer {
         char lock_name[80];
         struct digester *d;
         uint64_t offset;
+        char got[136];
+        bool finished;
         bool bad;
         bool committed;
 };
@@ -369,6 +371,7 @@ uint64_t blob_writer_offset(const struct blob_writer *w)
 
 int blob_writer_reset(struct blob_writer *w, struct berr **err)
 {
+        w->finished = false;
         digester_free(w->d);
         w->d = NULL;
         w->offset = 0;
@@ -389,26 +392,35 @@ int blob_writer_reopen(struct blob_writer *w, struct berr **err)
         return fd;
 }
 
-int blob_writer_commit(struct blob_writer *w, char digest_out[136], struct berr **err)
+int blob_writer_finish(struct blob_writer *w, struct berr **err)
 {
-        char got[136];
-        const char *hex;
-
-        if (digester_final(w->d, got, sizeof(got)) < 0)
+        if (w->finished)
+                return 0;
+        if (digester_final(w->d, w->got, sizeof(w->got)) < 0)
                 return berr_make(err, EIO, "hash");
         if (w->expected_size >= 0 && w->offset != (uint64_t)w->expected_size) {
                 w->bad = true;
                 return berr_make(err, EBADMSG, "blob %s: got %" PRIu64 " bytes, want %" PRId64,
-                                 w->expected ? w->expected : got, w->offset, w->expected_size);
+                                 w->expected ? w->expected : w->got, w->offset, w->expected_size);
         }
-        if (w->expected && !streq(got, w->expected)) {
+        if (w->expected && !streq(w->got, w->expected)) {
                 w->bad = true;
                 return berr_make(err, EBADMSG, "blob %s: digest mismatch: the content hashes to %s", w->expected,
-                                 got);
+                                 w->got);
         }
         if (fsync(w->fd) < 0)
-                return berr_errno(err, "fsync blob %s", got);
-        hex = digest_hex(got);
+                return berr_errno(err, "fsync blob %s", w->got);
+        w->finished = true;
+        return 0;
+}
+
+int blob_writer_commit(struct blob_writer *w, char digest_out[136], struct berr **err)
+{
+        const char *hex;
+
+        if (blob_writer_finish(w, err) < 0)
+                return -1;
+        hex = digest_hex(w->got);
         if (w->partial[0]) {
                 if (renameat(w->s->ingest_fd, w->partial, w->s->blobs_fd, hex) < 0)
                         return berr_errno(err, "rename ingest/%s to blobs/sha256/%s", w->partial, hex);
@@ -416,11 +428,11 @@ int blob_writer_commit(struct blob_writer *w, char digest_out[136], struct berr 
                 char p[32];
                 if (linkat(AT_FDCWD, fd_path(w->fd, p), w->s->blobs_fd, hex, AT_SYMLINK_FOLLOW) < 0 &&
                     errno != EEXIST)
-                        return berr_errno(err, "link blob %s", got);
+                        return berr_errno(err, "link blob %s", w->got);
         }
         w->committed = true;
         if (digest_out)
-                memcpy(digest_out, got, strlen(got) + 1);
+                memcpy(digest_out, w->got, strlen(w->got) + 1);
         return 0;
 }
 

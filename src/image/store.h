@@ -91,6 +91,9 @@ uint64_t blob_writer_offset(const struct blob_writer *w);
 int blob_writer_reset(struct blob_writer *w, struct berr **err);
 /* A read-only fd of the data written so far (for readers following the download). */
 int blob_writer_reopen(struct blob_writer *w, struct berr **err);
+/* Checks size and digest and fsyncs; the blob keeps its ingest name until commit. */
+int blob_writer_finish(struct blob_writer *w, struct berr **err);
+/* finish (unless done) and rename into blobs/. */
 int blob_writer_commit(struct blob_writer *w, char digest_out[136], struct berr **err);
 /* Frees; an uncommitted ingest is kept for resuming only when keep is set and the
  * data so far is not known to be bad. */
