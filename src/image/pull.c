@@ -559,6 +559,7 @@ static int record_image(struct image_store *s, const struct image_ref *ref, cons
         for (size_t i = 0; i < res->man->n_layers; i++)
                 if (images_add_blob_source(s, res->man->layers[i].digest, endpoint_repo, NULL) < 0)
                         break;
+        images_add_blob_source(s, id, endpoint_repo, NULL);
         return 0;
 }
 

@@ -525,6 +525,37 @@ static void random_name(char *buf, size_t size, const char *prefix)
         snprintf(buf, size, "%s%016" PRIx64, prefix, r);
 }
 
+int store_tmpdir(struct image_store *s, const char *prefix, char name[64], int *fd_out, struct berr **err)
+{
+        for (int i = 0; i < 16; i++) {
+                random_name(name, 64, prefix);
+                if (mkdirat(s->tmp_fd, name, 0700) < 0) {
+                        if (errno == EEXIST)
+                                continue;
+                        return berr_errno(err, "mkdir %s/tmp/%s", s->root, name);
+                }
+                *fd_out = openat(s->tmp_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (*fd_out < 0) {
+                        int r = berr_errno(err, "open %s/tmp/%s", s->root, name);
+                        unlinkat(s->tmp_fd, name, AT_REMOVEDIR);
+                        return r;
+                }
+                return 0;
+        }
+        return berr_make(err, EEXIST, "mkdir in %s/tmp", s->root);
+}
+
+int store_blob_adopt(struct image_store *s, int dirfd, const char *name, const char *digest, struct berr **err)
+{
+        if (check_digest(digest, err) < 0)
+                return -1;
+        if (store_blob_exists(s, digest))
+                return 0;
+        if (renameat(dirfd, name, s->blobs_fd, digest_hex(digest)) < 0)
+                return berr_errno(err, "move `%s` to blobs/sha256/%s", name, digest_hex(digest));
+        return 0;
+}
+
 int store_snapshot_begin(struct image_store *s, struct snapshot_tmp *t, struct berr **err)
 {
         for (int i = 0; i < 16; i++) {

@@ -129,6 +129,11 @@ int store_snapshot_commit(struct image_store *s, struct snapshot_tmp *t, const c
 void store_snapshot_abort(struct image_store *s, struct snapshot_tmp *t);
 int store_snapshot_remove(struct image_store *s, const char *chain_id, struct berr **err);
 
+/* A new private directory tmp/<prefix><random> (same filesystem as the store). */
+int store_tmpdir(struct image_store *s, const char *prefix, char name[64], int *fd_out, struct berr **err);
+/* Moves an already verified file (same filesystem) into blobs/ under digest. */
+int store_blob_adopt(struct image_store *s, int dirfd, const char *name, const char *digest, struct berr **err);
+
 /* Moves dirfd/name into trash/ and deletes it there. */
 int store_trash(struct image_store *s, int dirfd, const char *name, struct berr **err);
 /* Deletes leftovers of interrupted work: trash/, tmp/, unlocked stale ingest/ files. */
