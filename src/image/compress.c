@@ -130,6 +130,11 @@ static int gzip_write(struct decompressor *d, const unsigned char *buf, size_t l
                                         z->avail_in = 0;
                                         break;
                                 }
+                                if (d->member_done && *z->next_in != 0x1f)
+                                        return berr_make(err, EINVAL,
+                                                         "gzip: unexpected data after the end of the stream "
+                                                         "(offset %llu)",
+                                                         (unsigned long long)d->in_total);
                                 if (d->member_done && inflateReset(z) != Z_OK)
                                         return berr_make(err, EIO, "gzip: cannot reset zlib");
                                 d->member_open = true;

@@ -15,7 +15,6 @@
 
 #include "basic/digest.h"
 #include "basic/fileio.h"
-#include "basic/path.h"
 #include "tar.h"
 #include "unpack.h"
 
@@ -92,12 +91,24 @@ static bool xattr_packed(const char *name)
         return strneq(name, "user.", 5) || strneq(name, "trusted.", 8) || streq(name, "security.capability");
 }
 
-/* Reads the xattrs worth packing; *opaque tells whether an overlay opaque
- * marker is set. path is an fd path ("/proc/self/fd/N" or ".../N/name"). */
-static int read_xattrs(const char *path, const char *label, struct tar_entry *e, bool *opaque, struct berr **err)
+static ssize_t list_x(int fd, const char *path, char *buf, size_t size)
+{
+        return fd >= 0 ? flistxattr(fd, buf, size) : llistxattr(path, buf, size);
+}
+
+static ssize_t get_x(int fd, const char *path, const char *name, void *buf, size_t size)
+{
+        return fd >= 0 ? fgetxattr(fd, name, buf, size) : lgetxattr(path, name, buf, size);
+}
+
+/* Reads the xattrs worth packing from fd, or (fd < 0) from path without
+ * following its last component; *opaque tells whether an overlay opaque
+ * marker is set. */
+static int read_xattrs(int fd, const char *path, const char *label, struct tar_entry *e, bool *opaque,
+                       struct berr **err)
 {
         _cleanup_free_ char *list = NULL;
-        ssize_t n = llistxattr(path, NULL, 0);
+        ssize_t n = list_x(fd, path, NULL, 0);
 
         if (n < 0 && (errno == EOPNOTSUPP || errno == ENODATA))
                 return 0;
@@ -110,7 +121,7 @@ static int read_xattrs(const char *path, const char *label, struct tar_entry *e,
         list = malloc((size_t)n + 1);
         if (!list)
                 return berr_make(err, ENOMEM, "`%s`", label);
-        n = llistxattr(path, list, (size_t)n);
+        n = list_x(fd, path, list, (size_t)n);
         if (n < 0)
                 return berr_errno(err, "`%s`: list xattrs", label);
         list[n] = '\0';
@@ -118,7 +129,7 @@ static int read_xattrs(const char *path, const char *label, struct tar_entry *e,
                 bool opq = streq(k, "trusted.overlay.opaque") || streq(k, "user.overlay.opaque");
                 if (!opq && !xattr_packed(k))
                         continue;
-                ssize_t vn = lgetxattr(path, k, NULL, 0);
+                ssize_t vn = get_x(fd, path, k, NULL, 0);
                 if (vn < 0 && errno == ENODATA)
                         continue;
                 if (vn < 0)
@@ -126,7 +137,7 @@ static int read_xattrs(const char *path, const char *label, struct tar_entry *e,
                 _cleanup_free_ char *v = malloc((size_t)vn + 1);
                 if (!v)
                         return berr_make(err, ENOMEM, "`%s`", label);
-                vn = lgetxattr(path, k, v, (size_t)vn);
+                vn = get_x(fd, path, k, v, (size_t)vn);
                 if (vn < 0)
                         return berr_errno(err, "`%s`: read xattr %s", label, k);
                 if (opq) {
@@ -205,13 +216,12 @@ static int pack_file(struct packer *p, int dfd, const char *name, const char *pa
                      struct tar_entry *e, struct berr **err)
 {
         _cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-        char fdp[32];
         uint64_t left = (uint64_t)st->st_size;
         static const char zeros[TAR_BLOCK_SIZE];
 
         if (fd < 0)
                 return berr_errno(err, "`%s`: open", path);
-        if (read_xattrs(fd_path(fd, fdp), path, e, NULL, err) < 0)
+        if (read_xattrs(fd, NULL, path, e, NULL, err) < 0)
                 return -1;
         e->type = TAR_REG;
         e->size = left;
@@ -288,7 +298,7 @@ static int pack_child(struct packer *p, int dfd, const struct child *c, char *pa
                 target[tn] = '\0';
                 e.type = TAR_SYMLINK;
                 e.linkname = target;
-                r = read_xattrs(lpath, path, &e, NULL, err);
+                r = read_xattrs(-1, lpath, path, &e, NULL, err);
                 if (r == 0)
                         r = emit_header(p, &e, err);
                 break;
@@ -299,13 +309,12 @@ static int pack_child(struct packer *p, int dfd, const struct child *c, char *pa
                 e.type = S_ISCHR(st.st_mode) ? TAR_CHAR : S_ISBLK(st.st_mode) ? TAR_BLOCK : TAR_FIFO;
                 e.devmajor = S_ISFIFO(st.st_mode) ? 0 : major(st.st_rdev);
                 e.devminor = S_ISFIFO(st.st_mode) ? 0 : minor(st.st_rdev);
-                r = read_xattrs(lpath, path, &e, NULL, err);
+                r = read_xattrs(-1, lpath, path, &e, NULL, err);
                 if (r == 0)
                         r = emit_header(p, &e, err);
                 break;
         case S_IFDIR: {
                 _cleanup_close_ int cfd = -1;
-                char fdp[32];
                 bool opaque = false;
                 if (depth >= 512)
                         return berr_make(err, ELOOP, "`%s`: directories nested too deep", path);
@@ -315,7 +324,7 @@ static int pack_child(struct packer *p, int dfd, const struct child *c, char *pa
                 e.type = TAR_DIR;
                 path[plen + n] = '/';
                 path[plen + n + 1] = '\0';
-                r = read_xattrs(fd_path(cfd, fdp), path, &e, &opaque, err);
+                r = read_xattrs(cfd, NULL, path, &e, &opaque, err);
                 if (r == 0)
                         r = emit_header(p, &e, err);
                 entry_free_xattrs(&e);
@@ -408,7 +417,8 @@ static int pack_tree(struct packer *p, int dfd, char *path, size_t plen, bool op
                 }
         }
         if (r == 0) {
-                qsort(v, n, sizeof(*v), cmp_child);
+                if (n)
+                        qsort(v, n, sizeof(*v), cmp_child);
                 for (size_t i = 0; i < n && r == 0; i++) {
                         r = pack_child(p, dirfd(d), &v[i], path, plen, depth, err);
                         path[plen] = '\0';

@@ -7,9 +7,14 @@
  * entries share it) and the entry itself is created relative to that fd with
  * a single-component name, so nothing can land outside dest. Directory modes
  * and mtimes are applied after all content is in place.
+ *
+ * Two threads: the caller's decompresses and hashes, a worker parses the tar
+ * and writes files; a small ring of buffers between them lets decompression
+ * overlap the extraction syscalls (as `gzip -dc | tar -x` overlaps them).
  */
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -42,6 +47,9 @@ struct pathset {
         size_t cap, n;
 };
 
+#define RING_SLOTS 4
+#define RING_SLOT  (1024 * 1024)
+
 struct layer_unpacker {
         int dest;
         struct unpack_opts o;
@@ -50,6 +58,18 @@ struct layer_unpacker {
         struct digester *dig;
         uint64_t total;
         bool failed;
+
+        /* Ring of uncompressed buffers: slots [tail, tail + count) are ready
+         * for the worker; the producer fills slot `cur` (fill bytes so far). */
+        pthread_t worker;
+        bool worker_running;
+        pthread_mutex_t lock;
+        pthread_cond_t cond;
+        unsigned char *slots[RING_SLOTS];
+        size_t slot_len[RING_SLOTS];
+        size_t tail, count, cur, fill;
+        bool have_cur, eof, cancel, worker_failed;
+        struct berr *worker_err;
 
         /* current regular file */
         int fd;
@@ -503,6 +523,9 @@ static int on_entry(void *userdata, const struct tar_entry *e, struct berr **err
                 base = rel;
         }
 
+        /* Whiteouts are leaves: anything below one would leave a .wh. name behind. */
+        if (strneq(parent, WH, strlen(WH)) || strstr(parent, "/" WH))
+                return berr_make(err, EINVAL, "layer entry `%s`: path goes through a whiteout", e->name);
         if (strneq(base, WH, strlen(WH))) {
                 u->discard = true;
                 return do_whiteout(u, e, parent, base, err);
@@ -687,9 +710,74 @@ static const struct tar_reader_ops unpack_ops = {
         .entry_end = on_entry_end,
 };
 
+static void *worker_main(void *userdata)
+{
+        struct layer_unpacker *u = userdata;
+
+        pthread_mutex_lock(&u->lock);
+        for (;;) {
+                size_t idx;
+                int r;
+
+                while (u->count == 0 && !u->eof && !u->cancel)
+                        pthread_cond_wait(&u->cond, &u->lock);
+                if (u->cancel || u->count == 0)
+                        break;
+                idx = u->tail;
+                pthread_mutex_unlock(&u->lock);
+                r = tar_reader_feed(u->tar, u->slots[idx], u->slot_len[idx], &u->worker_err);
+                pthread_mutex_lock(&u->lock);
+                if (r < 0) {
+                        u->worker_failed = true;
+                        pthread_cond_broadcast(&u->cond);
+                        break;
+                }
+                u->tail = (u->tail + 1) % RING_SLOTS;
+                u->count--;
+                pthread_cond_broadcast(&u->cond);
+        }
+        pthread_mutex_unlock(&u->lock);
+        return NULL;
+}
+
+/* Hands the filled slot to the worker. */
+static int publish(struct layer_unpacker *u, struct berr **err)
+{
+        if (!u->have_cur || u->fill == 0)
+                return 0;
+        pthread_mutex_lock(&u->lock);
+        u->slot_len[u->cur] = u->fill;
+        u->count++;
+        u->have_cur = false;
+        pthread_cond_broadcast(&u->cond);
+        pthread_mutex_unlock(&u->lock);
+        return 0;
+}
+
+/* Waits for a free slot; fails once the worker has failed. */
+static int acquire(struct layer_unpacker *u, struct berr **err)
+{
+        int r = 0;
+
+        pthread_mutex_lock(&u->lock);
+        while (u->count == RING_SLOTS && !u->worker_failed)
+                pthread_cond_wait(&u->cond, &u->lock);
+        if (u->worker_failed) {
+                berr_move(err, &u->worker_err);
+                r = -EIO;
+        } else {
+                u->cur = (u->tail + u->count) % RING_SLOTS;
+                u->have_cur = true;
+                u->fill = 0;
+        }
+        pthread_mutex_unlock(&u->lock);
+        return r;
+}
+
 static int on_tar_bytes(void *userdata, const void *buf, size_t len, struct berr **err)
 {
         struct layer_unpacker *u = userdata;
+        const unsigned char *p = buf;
 
         u->total += len;
         if (u->total > u->o.max_uncompressed)
@@ -697,16 +785,31 @@ static int on_tar_bytes(void *userdata, const void *buf, size_t len, struct berr
                                  (unsigned long long)u->o.max_uncompressed);
         if (digester_update(u->dig, buf, len) < 0)
                 return berr_make(err, EIO, "layer digest");
-        return tar_reader_feed(u->tar, buf, len, err);
+        while (len > 0) {
+                size_t n;
+                if (!u->have_cur && acquire(u, err) < 0)
+                        return -EIO;
+                n = MIN(len, RING_SLOT - u->fill);
+                memcpy(u->slots[u->cur] + u->fill, p, n);
+                u->fill += n;
+                p += n;
+                len -= n;
+                if (u->fill == RING_SLOT)
+                        publish(u, err);
+        }
+        return 0;
 }
 
 int layer_unpacker_new(int dest_dirfd, enum layer_compression c, const struct unpack_opts *o,
                        struct layer_unpacker **out, struct berr **err)
 {
         _cleanup_layer_unpacker_ struct layer_unpacker *u = calloc(1, sizeof(*u));
+        int r;
 
         if (!u)
                 return berr_make(err, ENOMEM, "layer unpacker");
+        pthread_mutex_init(&u->lock, NULL);
+        pthread_cond_init(&u->cond, NULL);
         u->dest = dest_dirfd;
         u->fd = -1;
         u->parent_fd = -1;
@@ -719,6 +822,13 @@ int layer_unpacker_new(int dest_dirfd, enum layer_compression c, const struct un
         if (digester_new(DIGEST_SHA256, &u->dig, err) < 0 || tar_reader_new(&unpack_ops, u, &u->tar, err) < 0 ||
             decompressor_new(c, on_tar_bytes, u, &u->dec, err) < 0)
                 return -ENOMEM;
+        for (size_t i = 0; i < RING_SLOTS; i++)
+                if (!(u->slots[i] = malloc(RING_SLOT)))
+                        return berr_make(err, ENOMEM, "layer unpacker");
+        r = pthread_create(&u->worker, NULL, worker_main, u);
+        if (r != 0)
+                return berr_make(err, r, "layer unpacker: start worker thread");
+        u->worker_running = true;
         *out = TAKE_PTR(u);
         return 0;
 }
@@ -733,6 +843,22 @@ int layer_unpacker_write(struct layer_unpacker *u, const void *buf, size_t len, 
         if (r < 0)
                 u->failed = true;
         return r;
+}
+
+/* Stops the worker: after it drained the ring (eof) or at once (cancel). */
+static void stop_worker(struct layer_unpacker *u, bool cancel)
+{
+        if (!u->worker_running)
+                return;
+        pthread_mutex_lock(&u->lock);
+        if (cancel)
+                u->cancel = true;
+        else
+                u->eof = true;
+        pthread_cond_broadcast(&u->cond);
+        pthread_mutex_unlock(&u->lock);
+        pthread_join(u->worker, NULL);
+        u->worker_running = false;
 }
 
 static int apply_fixups(struct layer_unpacker *u, struct berr **err)
@@ -760,6 +886,13 @@ int layer_unpacker_finish(struct layer_unpacker *u, struct unpack_result *res, s
         if (u->failed)
                 return berr_make(err, EINVAL, "layer unpacker used after an error");
         u->failed = true;
+        /* The worker's error comes first: it saw the data before the end did. */
+        publish(u, err);
+        stop_worker(u, false);
+        if (u->worker_failed) {
+                berr_move(err, &u->worker_err);
+                return -EIO;
+        }
         if (decompressor_finish(u->dec, err) < 0 || tar_reader_finish(u->tar, err) < 0)
                 return -EPIPE;
         invalidate_parent(u);
@@ -780,6 +913,12 @@ void layer_unpacker_free(struct layer_unpacker *u)
 {
         if (!u)
                 return;
+        stop_worker(u, true);
+        pthread_mutex_destroy(&u->lock);
+        pthread_cond_destroy(&u->cond);
+        for (size_t i = 0; i < RING_SLOTS; i++)
+                free(u->slots[i]);
+        berr_free(u->worker_err);
         safe_close(u->fd);
         invalidate_parent(u);
         for (size_t i = 0; i < u->n_fixups; i++)
