@@ -417,9 +417,10 @@ int blob_writer_finish(struct blob_writer *w, struct berr **err)
 int blob_writer_commit(struct blob_writer *w, char digest_out[136], struct berr **err)
 {
         const char *hex;
+        int r = blob_writer_finish(w, err);
 
-        if (blob_writer_finish(w, err) < 0)
-                return -1;
+        if (r < 0)
+                return r;
         hex = digest_hex(w->got);
         if (w->partial[0]) {
                 if (renameat(w->s->ingest_fd, w->partial, w->s->blobs_fd, hex) < 0)
