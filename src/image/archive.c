@@ -356,12 +356,11 @@ int image_save(struct image_store *s, char *const *images, const struct save_opt
                 if (images_get(s, id, &rec, err) <= 0)
                         goto out;
                 /* Saved by one of its names: the archive carries that name (docker save). */
-                if (image_name_normalize(*arg, false, &name, NULL) < 0 || !strv_contains(rec->names, name)) {
-                        free(name);
-                        name = NULL;
-                        if (image_name_normalize(*arg, true, &name, NULL) < 0 || !strv_contains(rec->names, name)) {
-                                free(name);
-                                name = NULL;
+                {
+                        const char *nm = image_record_name_for(rec, *arg);
+                        if (nm && !(name = strdup(nm))) {
+                                berr_make(err, ENOMEM, "save");
+                                goto out;
                         }
                 }
                 nv = realloc(v, (n + 1) * sizeof(*v));

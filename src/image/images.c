@@ -322,6 +322,25 @@ int image_name_normalize(const char *input, bool local, char **out, struct berr 
         return *out ? 0 : berr_make(err, ENOMEM, "name");
 }
 
+const char *image_record_name_for(const struct image_record *r, const char *input)
+{
+        _cleanup_free_ char *remote = NULL, *local = NULL, *suffix = NULL;
+
+        if (image_name_normalize(input, false, &remote, NULL) < 0 || image_name_normalize(input, true, &local, NULL) < 0)
+                return NULL;
+        STRV_FOREACH (n, r->names)
+                if (streq(*n, remote) || streq(*n, local))
+                        return *n;
+        if (has_domain(input) || asprintf(&suffix, "/%s", strchr(local, '/') + 1) < 0)
+                return NULL;
+        STRV_FOREACH (n, r->names) {
+                size_t a = strlen(*n), b = strlen(suffix);
+                if (a > b && streq(*n + a - b, suffix))
+                        return *n;
+        }
+        return NULL;
+}
+
 int images_resolve(struct image_store *s, const char *input, char **id_out, struct berr **err)
 {
         _cleanup_image_ref_ struct image_ref *ref = NULL;

@@ -66,6 +66,9 @@ int images_list(struct image_store *s, struct image_record ***out, size_t *n_out
  */
 int images_resolve(struct image_store *s, const char *input, char **id_out, struct berr **err);
 
+/* Which of r's names input (a name as a user types it) refers to, or NULL. */
+const char *image_record_name_for(const struct image_record *r, const char *input);
+
 /* Records an image (replacing a record with the same id) with its layers, the
  * blobs it needs, names and repo digests, in one transaction. */
 int images_put(struct image_store *s, const struct image_record *r, char *const *blobs, struct berr **err);

@@ -11,7 +11,7 @@ static const struct berth_usage usage = {
         .usage = "berth rmi [options] IMAGE [IMAGE...]",
         .summary = "Remove one or more images from local storage",
         .options = "  -a, --all     remove all images\n"
-                   "  -f, --force   remove images even when used by containers or by several names\n",
+                   "  -f, --force   remove images even when containers use them\n",
 };
 
 /* podman's exit codes: 1 an image was not found, 2 an image is in use. */
@@ -26,11 +26,12 @@ static bool is_name_arg(const char *arg, const char *id)
         return !(strlen(a) <= 64 && strneq(hex, a, strlen(a)));
 }
 
-static int remove_one(struct image_store *s, const char *arg, bool all_names, bool force, int *worst)
+static int remove_one(struct image_store *s, const char *arg, bool force, int *worst)
 {
         _cleanup_berr_ struct berr *err = NULL;
         _cleanup_image_record_ struct image_record *rec = NULL;
-        _cleanup_free_ char *id = NULL, *name = NULL;
+        _cleanup_free_ char *id = NULL;
+        const char *name;
         int r = images_resolve(s, arg, &id, &err);
 
         if (r == 0) {
@@ -41,18 +42,12 @@ static int remove_one(struct image_store *s, const char *arg, bool all_names, bo
         if (r < 0 || images_get(s, id, &rec, &err) <= 0)
                 goto fail;
         /* A name of an image that has other names only loses that name (docker's untag). */
-        if (is_name_arg(arg, id) && strv_length(rec->names) > 1 &&
-            image_name_normalize(arg, false, &name, NULL) == 0 && strv_contains(rec->names, name)) {
+        name = is_name_arg(arg, id) ? image_record_name_for(rec, arg) : NULL;
+        if (name && strv_length(rec->names) > 1) {
                 if (images_untag(s, name, &err) < 0)
                         goto fail;
                 printf("Untagged: %s\n", name);
                 return 0;
-        }
-        if (!is_name_arg(arg, id) && strv_length(rec->names) > 1 && !force && !all_names) {
-                berr_make(&err, EBUSY,
-                          "unable to delete image %.12s (must be forced) - image is referenced in multiple repositories",
-                          id + 7);
-                goto fail;
         }
         if (image_remove(s, id, force, &err) < 0) {
                 if (err && (err->code == EBUSY || err->code == EEXIST)) {
@@ -114,11 +109,11 @@ int cmd_rmi(struct berth_ctx *ctx, int argc, char **argv)
                 if (images_list(s, &v, &n, &err) < 0)
                         return berth_fail(&err, EXIT_BERTH);
                 for (size_t i = 0; i < n; i++)
-                        removed += remove_one(s, v[i]->id, true, force, &worst);
+                        removed += remove_one(s, v[i]->id, force, &worst);
                 image_records_free(v, n);
         } else {
                 for (int i = optind; i < argc; i++)
-                        removed += remove_one(s, argv[i], false, force, &worst);
+                        removed += remove_one(s, argv[i], force, &worst);
         }
         if (removed) {
                 /* Free the space now unless a pull holds the store; prune catches up later. */
