@@ -34,7 +34,7 @@ int archive_format_parse(const char *s, enum archive_format *out, struct berr **
         else if (streq(s, "oci-dir"))
                 *out = ARCHIVE_OCI_DIR;
         else
-                return berr_make(err, EINVAL, "unknown format `%s`: want docker-archive, oci-archive or oci-dir", s);
+                return img_err(err, EINVAL, "unknown format `%s`: want docker-archive, oci-archive or oci-dir", s);
         return 0;
 }
 
@@ -147,7 +147,7 @@ static int out_blob(struct image_store *s, struct out *o, const char *digest, st
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n <= 0)
-                        return berr_make(err, EIO, "blob %s shrank while saving it", digest);
+                        return img_err(err, EIO, "blob %s shrank while saving it", digest);
                 r = dst >= 0 ? write_all(dst, buf, (size_t)n) : out_raw(o, buf, (size_t)n, err);
                 if (r < 0)
                         return dst >= 0 ? berr_make(err, -r, "write %s", name) : -1;
@@ -167,7 +167,7 @@ static int layer_sink(void *ud, const void *buf, size_t len, struct berr **err)
         struct layer_copy *c = ud;
 
         if (c->n + len > c->want)
-                return berr_make(err, EBADMSG, "layer is larger than recorded (%" PRIu64 " bytes)", c->want);
+                return img_err(err, EBADMSG, "layer is larger than recorded (%" PRIu64 " bytes)", c->want);
         c->n += len;
         digester_update(c->d, buf, len);
         return out_raw(c->o, buf, len, err);
@@ -215,7 +215,7 @@ static int out_layer_tar(struct image_store *s, struct out *o, const struct imag
                 goto out;
         digester_final(d, got, sizeof(got));
         if (c.n != c.want || !streq(got, l->diff_id)) {
-                berr_make(err, EBADMSG, "layer %s: uncompressed content (%s, %" PRIu64 " bytes) does not match %s",
+                img_err(err, EBADMSG, "layer %s: uncompressed content (%s, %" PRIu64 " bytes) does not match %s",
                           l->digest, got, c.n, l->diff_id);
                 goto out;
         }
@@ -350,7 +350,7 @@ int image_save(struct image_store *s, char *const *images, const struct save_opt
                 int r = images_resolve(s, *arg, &id, err);
                 if (r <= 0) {
                         if (r == 0)
-                                berr_make(err, ENOENT, "%s: image not known", *arg);
+                                img_err(err, ENOENT, "%s: image not known", *arg);
                         goto out;
                 }
                 if (images_get(s, id, &rec, err) <= 0)
@@ -473,7 +473,7 @@ static int x_entry(void *ud, const struct tar_entry *e, struct berr **err)
         char *slash;
 
         if (++x->entries > LOAD_MAX_FILES)
-                return berr_make(err, E2BIG, "archive has more than %d entries", LOAD_MAX_FILES);
+                return img_err(err, E2BIG, "archive has more than %d entries", LOAD_MAX_FILES);
         if (!name)
                 return 0;
         if (e->type == TAR_DIR) {
@@ -687,10 +687,10 @@ static int adopt(struct loader *l, const char *path, const char *want, struct be
                         return -1;
                 f = &tmp;
         } else if (!(f = find_file(&l->x, path))) {
-                return berr_make(err, ENOENT, "the archive has no `%s`", path);
+                return img_err(err, ENOENT, "the archive has no `%s`", path);
         }
         if (!streq(f->digest, want))
-                return berr_make(err, EBADMSG, "`%s` in the archive hashes to %s, not %s", path, f->digest, want);
+                return img_err(err, EBADMSG, "`%s` in the archive hashes to %s, not %s", path, f->digest, want);
         if (l->from_dir) {
                 _cleanup_close_ int fd = openat_in_root(l->dirfd, path, O_RDONLY, 0);
                 _cleanup_free_ char *buf = malloc(COPY_BUF);
@@ -728,7 +728,7 @@ static int read_small(struct loader *l, const char *path, char **buf, size_t *le
         _cleanup_close_ int fd = -1;
 
         if (!l->from_dir && !f)
-                return berr_make(err, ENOENT, "the archive has no `%s`", path);
+                return img_err(err, ENOENT, "the archive has no `%s`", path);
         fd = openat_in_root(l->dirfd, f ? f->path : path, O_RDONLY, 0);
         if (fd < 0)
                 return berr_make(err, -fd, "open `%s`", path);
@@ -754,10 +754,10 @@ static int load_docker(struct loader *l, struct berr **err)
         if (read_small(l, "manifest.json", &buf, &len, err) < 0 || json_parse_buf(buf, len, "manifest.json", &doc, err) < 0)
                 return -1;
         if (!json_object_is_type(doc, json_type_array))
-                return berr_make(err, EINVAL, "manifest.json: expected an array");
+                return img_err(err, EINVAL, "manifest.json: expected an array");
         n = json_object_array_length(doc);
         if (n > LOAD_MAX_IMAGES)
-                return berr_make(err, E2BIG, "manifest.json lists more than %d images", LOAD_MAX_IMAGES);
+                return img_err(err, E2BIG, "manifest.json lists more than %d images", LOAD_MAX_IMAGES);
         for (size_t i = 0; i < n; i++) {
                 json_object *e = json_object_array_get_idx(doc, i);
                 _cleanup_free_ char *path = json_path_idx("manifest.json", i), *cfgpath = NULL, *cfgbuf = NULL;
@@ -769,7 +769,7 @@ static int load_docker(struct loader *l, struct berr **err)
                 size_t clen, nl;
 
                 if (!json_object_is_type(e, json_type_object))
-                        return berr_make(err, EINVAL, "%s: expected an object", path);
+                        return img_err(err, EINVAL, "%s: expected an object", path);
                 if (json_get_str(e, path, "Config", true, &cfgpath, err) < 0 ||
                     json_get_strv(e, path, "Layers", &layers, err) < 0 ||
                     json_get_strv(e, path, "RepoTags", &tags, err) < 0)
@@ -778,7 +778,7 @@ static int load_docker(struct loader *l, struct berr **err)
                         return berr_wrap(err, "%s", cfgpath);
                 nl = strv_length(layers);
                 if (nl != cfg->n_diff_ids)
-                        return berr_make(err, EBADMSG, "%s lists %zu layers, its config %zu", path, nl, cfg->n_diff_ids);
+                        return img_err(err, EBADMSG, "%s lists %zu layers, its config %zu", path, nl, cfg->n_diff_ids);
                 ll = calloc(nl ? nl : 1, sizeof(*ll));
                 if (!ll)
                         return berr_make(err, ENOMEM, "load");
@@ -789,12 +789,12 @@ static int load_docker(struct loader *l, struct berr **err)
                         ssize_t hn;
                         enum layer_compression c;
                         if (!f)
-                                return berr_make(err, ENOENT, "the archive has no `%s`", layers[k]);
+                                return img_err(err, ENOENT, "the archive has no `%s`", layers[k]);
                         fd = openat_in_root(l->dirfd, f->path, O_RDONLY, 0);
                         hn = fd >= 0 ? pread(fd, head, sizeof(head), 0) : -1;
                         c = layer_compression_sniff(head, hn > 0 ? (size_t)hn : 0);
                         if (c == LAYER_UNCOMPRESSED && !streq(f->digest, cfg->diff_ids[k]))
-                                return berr_make(err, EBADMSG, "`%s` hashes to %s, but the config says %s",
+                                return img_err(err, EBADMSG, "`%s` hashes to %s, but the config says %s",
                                                  layers[k], f->digest, cfg->diff_ids[k]);
                         snprintf(ll[k].digest, sizeof(ll[k].digest), "%s", f->digest);
                         snprintf(ll[k].diff_id, sizeof(ll[k].diff_id), "%s", cfg->diff_ids[k]);
@@ -842,13 +842,13 @@ static int load_oci_manifest(struct loader *l, const struct descriptor *d, char 
             manifest_parse(mbuf, mlen, d->media_type, &m, err) < 0)
                 return berr_wrap(err, "manifest %s", d->digest);
         if (m->kind != MANIFEST_IMAGE)
-                return berr_make(err, ENOTSUP, "manifest %s: nested indexes are not supported", d->digest);
+                return img_err(err, ENOTSUP, "manifest %s: nested indexes are not supported", d->digest);
         cpath = blob_path(m->config.digest);
         if (!cpath || read_small(l, cpath, &cbuf, &clen, err) < 0 || adopt(l, cpath, m->config.digest, err) < 0 ||
             image_config_parse(cbuf, clen, &cfg, err) < 0)
                 return berr_wrap(err, "config %s", m->config.digest);
         if (cfg->n_diff_ids != m->n_layers)
-                return berr_make(err, EBADMSG, "manifest %s has %zu layers, its config %zu", d->digest, m->n_layers,
+                return img_err(err, EBADMSG, "manifest %s has %zu layers, its config %zu", d->digest, m->n_layers,
                                  cfg->n_diff_ids);
         rl = calloc(m->n_layers + 1, sizeof(*rl));
         chains = calloc(m->n_layers + 1, 136);
@@ -968,7 +968,7 @@ int image_load(struct image_store *s, int in_fd, const char *in_dir, char ***loa
         else if (find_file(&l.x, "index.json"))
                 ret = load_oci(&l, err);
         else
-                ret = berr_make(err, EINVAL, "not a docker-archive or OCI archive (no manifest.json or index.json)");
+                ret = img_err(err, EINVAL, "not a docker-archive or OCI archive (no manifest.json or index.json)");
 out:
         if (ret == 0) {
                 *loaded = l.loaded ? TAKE_PTR(l.loaded) : calloc(1, sizeof(char *));

@@ -84,7 +84,7 @@ int www_authenticate_parse(const char *header, struct auth_challenge **out, size
         int r = 0;
 
         if (strlen(header) > WWW_AUTH_MAX_LEN)
-                return berr_make(err, E2BIG, "WWW-Authenticate header longer than %d bytes", WWW_AUTH_MAX_LEN);
+                return img_err(err, E2BIG, "WWW-Authenticate header longer than %d bytes", WWW_AUTH_MAX_LEN);
         for (;;) {
                 const char *s;
                 struct auth_challenge *nv;
@@ -98,7 +98,7 @@ int www_authenticate_parse(const char *header, struct auth_challenge **out, size
                 while (is_tchar(*p))
                         p++;
                 if (p == s) {
-                        r = berr_make(err, EINVAL, "WWW-Authenticate: expected an auth scheme at `%.32s`", s);
+                        r = img_err(err, EINVAL, "WWW-Authenticate: expected an auth scheme at `%.32s`", s);
                         break;
                 }
                 nv = realloc(v, (n + 1) * sizeof(*v));
@@ -136,7 +136,7 @@ int www_authenticate_parse(const char *header, struct auth_challenge **out, size
                         if (*p == '"') {
                                 value = parse_quoted(&p);
                                 if (!value) {
-                                        r = berr_make(err, EINVAL, "WWW-Authenticate: unterminated quoted string");
+                                        r = img_err(err, EINVAL, "WWW-Authenticate: unterminated quoted string");
                                         goto out;
                                 }
                         } else {
@@ -149,7 +149,7 @@ int www_authenticate_parse(const char *header, struct auth_challenge **out, size
                         if (++params > WWW_AUTH_MAX_PARAMS) {
                                 free(name);
                                 free(value);
-                                r = berr_make(err, E2BIG, "WWW-Authenticate: more than %d parameters",
+                                r = img_err(err, E2BIG, "WWW-Authenticate: more than %d parameters",
                                               WWW_AUTH_MAX_PARAMS);
                                 goto out;
                         }
@@ -160,12 +160,12 @@ int www_authenticate_parse(const char *header, struct auth_challenge **out, size
                         }
                         p = skip_ows(p);
                         if (*p && *p != ',') {
-                                r = berr_make(err, EINVAL, "WWW-Authenticate: unexpected `%.32s`", p);
+                                r = img_err(err, EINVAL, "WWW-Authenticate: unexpected `%.32s`", p);
                                 goto out;
                         }
                 }
                 if (*p && *p != ',' && !is_tchar(*p)) {
-                        r = berr_make(err, EINVAL, "WWW-Authenticate: unexpected `%.32s`", p);
+                        r = img_err(err, EINVAL, "WWW-Authenticate: unexpected `%.32s`", p);
                         break;
                 }
         }
@@ -175,7 +175,7 @@ out:
                 return r;
         }
         if (n == 0)
-                return berr_make(err, EINVAL, "WWW-Authenticate header has no challenge");
+                return img_err(err, EINVAL, "WWW-Authenticate header has no challenge");
         *out = v;
         *n_out = n;
         return 0;
@@ -217,19 +217,19 @@ int auth_decode_basic(const char *b64, struct auth_creds **out, struct berr **er
         int len;
 
         if (n == 0 || n % 4 != 0 || n > 64 * 1024)
-                return berr_make(err, EINVAL, "invalid base64 credentials");
+                return img_err(err, EINVAL, "invalid base64 credentials");
         buf = malloc(n / 4 * 3 + 1);
         if (!buf)
                 return berr_make(err, ENOMEM, "credentials");
         len = EVP_DecodeBlock(buf, (const unsigned char *)b64, (int)n);
         if (len < 0)
-                return berr_make(err, EINVAL, "invalid base64 credentials");
+                return img_err(err, EINVAL, "invalid base64 credentials");
         while (pad < 2 && b64[n - 1 - pad] == '=')
                 pad++;
         len -= (int)pad;
         buf[len] = '\0';
         if (memchr(buf, '\0', (size_t)len) || !(colon = strchr((char *)buf, ':')))
-                return berr_make(err, EINVAL, "invalid credentials: want base64 of `user:password`");
+                return img_err(err, EINVAL, "invalid credentials: want base64 of `user:password`");
         c = calloc(1, sizeof(*c));
         if (!c)
                 return berr_make(err, ENOMEM, "credentials");
@@ -300,7 +300,7 @@ static int load_auth_file(const char *path, json_object **out, struct berr **err
         if (!json_object_is_type(*out, json_type_object)) {
                 json_object_put(*out);
                 *out = NULL;
-                return berr_make(err, EINVAL, "%s: expected a JSON object", path);
+                return img_err(err, EINVAL, "%s: expected a JSON object", path);
         }
         return 1;
 }

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "util.h"
 
 int db_error(sqlite3 *db, struct berr **err, const char *what)
 {
@@ -61,7 +62,7 @@ int db_open(const char *path, sqlite3 **out, struct berr **err)
 
         r = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
         if (r != SQLITE_OK) {
-                r = berr_make(err, EIO, "open database `%s`: %s", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(r));
+                r = img_err(err, EIO, "open database `%s`: %s", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(r));
                 sqlite3_close_v2(db);
                 return r;
         }
@@ -114,7 +115,7 @@ int db_migrate(sqlite3 *db, const char *component, const char *const *steps, siz
         if (db_version(db, component, &version, err) < 0)
                 goto fail;
         if (version < 0 || (size_t)version > n_steps) {
-                berr_make(err, EPROTO,
+                img_err(err, EPROTO,
                           "database schema of `%s` is version %d, newer than this berth knows (%zu): "
                           "refusing to use it",
                           component, version, n_steps);

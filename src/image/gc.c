@@ -14,6 +14,7 @@
 #include "images.h"
 #include "manifest.h"
 #include "snapshot.h"
+#include "util.h"
 
 #define VERIFY_BUF (1u << 20)
 
@@ -169,11 +170,11 @@ int image_remove(struct image_store *s, const char *id, bool force, struct berr 
                 if (r < 0)
                         return r;
                 if (r > 0)
-                        return berr_make(err, EBUSY, "image %s is in use by a container", id);
+                        return img_err(err, EBUSY, "image %s is in use by a container", id);
                 if (images_children(s, id, &children, err) < 0)
                         return -1;
                 if (children[0])
-                        return berr_make(err, EEXIST, "image %s has dependent child images", id);
+                        return img_err(err, EEXIST, "image %s has dependent child images", id);
         }
         return images_remove(s, id, err);
 }

@@ -8,6 +8,7 @@
 #include "db.h"
 #include "images.h"
 #include "reference.h"
+#include "util.h"
 
 /* Migration steps of the "image" component: append only, never edit a released step. */
 static const char *const image_schema[] = {
@@ -268,7 +269,7 @@ static int lookup_one(struct image_store *s, const char *sql, const char *param,
         if (query_strv(s, sql, param, &ids, err) < 0)
                 return -1;
         if (strv_length(ids) > 1)
-                return berr_make(err, EINVAL, "`%s` is ambiguous: it matches %zu images", input, strv_length(ids));
+                return img_err(err, EINVAL, "`%s` is ambiguous: it matches %zu images", input, strv_length(ids));
         if (!ids[0])
                 return 0;
         *id_out = strdup(ids[0]);
@@ -305,7 +306,7 @@ int image_name_normalize(const char *input, bool local, char **out, struct berr 
         if (image_ref_parse(input, &ref, err) < 0)
                 return -1;
         if (!ref->tag)
-                return berr_make(err, EINVAL, "`%s`: a name needs a tag, not only a digest", input);
+                return img_err(err, EINVAL, "`%s`: a name needs a tag, not only a digest", input);
         if (local && !has_domain(input)) {
                 const char *path = input;
                 size_t n = strcspn(path, ":@");
@@ -351,7 +352,7 @@ int images_resolve(struct image_store *s, const char *input, char **id_out, stru
 
         if (hex) {
                 if (!all_hex(hex, 64))
-                        return berr_make(err, EINVAL, "invalid image id `%s`", input);
+                        return img_err(err, EINVAL, "invalid image id `%s`", input);
                 r = lookup_id_prefix(s, hex, input, id_out, err);
                 if (r != 0)
                         return r;
@@ -456,7 +457,7 @@ static int put_repo_digest(struct image_store *s, const char *id, const char *rd
         const char *at = strrchr(rd, '@');
 
         if (!at)
-                return berr_make(err, EINVAL, "`%s` is not REPO@DIGEST", rd);
+                return img_err(err, EINVAL, "`%s` is not REPO@DIGEST", rd);
         repo = strndup(rd, (size_t)(at - rd));
         if (!repo)
                 return berr_make(err, ENOMEM, "database");

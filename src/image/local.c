@@ -33,7 +33,7 @@ int image_record_local(struct image_store *s, const char *cjson, size_t clen, co
         if (image_config_parse(cjson, clen, &cfg, err) < 0)
                 return berr_wrap(err, "new image config");
         if (cfg->n_diff_ids != n)
-                return berr_make(err, EINVAL, "new image config lists %zu layers, not %zu", cfg->n_diff_ids, n);
+                return img_err(err, EINVAL, "new image config lists %zu layers, not %zu", cfg->n_diff_ids, n);
         if (store_blob_put(s, cjson, clen, NULL, id, err) < 0)
                 return -1;
         cdesc = json_object_new_object();
@@ -60,7 +60,7 @@ int image_record_local(struct image_store *s, const char *cjson, size_t clen, co
                 return berr_make(err, ENOMEM, "image");
         for (size_t i = 0; i < n; i++) {
                 if (!streq(layers[i].diff_id, cfg->diff_ids[i]))
-                        return berr_make(err, EINVAL, "layer %zu: diff_id %s does not match the config", i,
+                        return img_err(err, EINVAL, "layer %zu: diff_id %s does not match the config", i,
                                          layers[i].diff_id);
                 if (chain_id_next(i ? chains[i - 1] : NULL, layers[i].diff_id, chains[i]) < 0)
                         return berr_make(err, ENOMEM, "chain id");
@@ -173,7 +173,7 @@ static int for_each_pair(const char *rest, const char *what, json_object *target
         const char *sp = strpbrk(p, " \t"), *eq = strchr(p, '=');
 
         if (!*p)
-                return berr_make(err, EINVAL, "%s needs an argument", what);
+                return img_err(err, EINVAL, "%s needs an argument", what);
         if (!eq || (sp && sp < eq)) {
                 _cleanup_free_ char *k = next_word(&p, false);
                 if (!k)
@@ -187,7 +187,7 @@ static int for_each_pair(const char *rest, const char *what, json_object *target
                 if (!k)
                         return berr_make(err, ENOMEM, "%s", what);
                 if (*p != '=' || !*k)
-                        return berr_make(err, EINVAL, "%s: want KEY=VALUE, got `%s`", what, k);
+                        return img_err(err, EINVAL, "%s: want KEY=VALUE, got `%s`", what, k);
                 p++;
                 v = *p && !isspace((unsigned char)*p) ? next_word(&p, false) : strdup("");
                 if (!v)
@@ -252,12 +252,12 @@ static int command_value(const char *rest, const char *what, json_object **out, 
                         return -1;
                 if (!json_object_is_type(arr, json_type_array)) {
                         json_object_put(arr);
-                        return berr_make(err, EINVAL, "%s: want a JSON array of strings", what);
+                        return img_err(err, EINVAL, "%s: want a JSON array of strings", what);
                 }
                 for (size_t i = 0; i < json_object_array_length(arr); i++)
                         if (!json_object_is_type(json_object_array_get_idx(arr, i), json_type_string)) {
                                 json_object_put(arr);
-                                return berr_make(err, EINVAL, "%s: want a JSON array of strings", what);
+                                return img_err(err, EINVAL, "%s: want a JSON array of strings", what);
                         }
                 *out = arr;
                 return 0;
@@ -295,7 +295,7 @@ int image_config_apply_change(json_object *cfg, const char *change, struct berr 
                 return for_each_pair(rest, "LABEL", cfg, set_label, err);
         if (streq(word, "USER") || streq(word, "WORKDIR") || streq(word, "STOPSIGNAL")) {
                 if (!*rest)
-                        return berr_make(err, EINVAL, "%s needs an argument", word);
+                        return img_err(err, EINVAL, "%s needs an argument", word);
                 json_object_object_add(cfg, streq(word, "USER") ? "User" : streq(word, "WORKDIR") ? "WorkingDir" : "StopSignal",
                                        json_object_new_string(rest));
                 return 0;
@@ -312,7 +312,7 @@ int image_config_apply_change(json_object *cfg, const char *change, struct berr 
                         return 0;
                 }
                 if (!*rest)
-                        return berr_make(err, EINVAL, "%s needs an argument", word);
+                        return img_err(err, EINVAL, "%s needs an argument", word);
                 while (*(rest = skip_ws(rest))) {
                         _cleanup_free_ char *w = next_word(&rest, false), *port = NULL;
                         if (!w)
@@ -323,7 +323,7 @@ int image_config_apply_change(json_object *cfg, const char *change, struct berr 
                 }
                 return 0;
         }
-        return berr_make(err, EINVAL,
+        return img_err(err, EINVAL,
                          "invalid change `%.64s`: want CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, VOLUME, WORKDIR or "
                          "STOPSIGNAL",
                          change);

@@ -127,7 +127,7 @@ static int parse_descriptor_array(json_object *doc, const char *key, size_t max,
                 return r;
         n = json_object_array_length(arr);
         if (n > max)
-                return berr_make(err, E2BIG, "%s: %zu entries, more than the limit of %zu", key, n, max);
+                return img_err(err, E2BIG, "%s: %zu entries, more than the limit of %zu", key, n, max);
         v = calloc(n ? n : 1, sizeof(*v));
         if (!v)
                 return berr_make(err, ENOMEM, "%s", key);
@@ -172,10 +172,10 @@ int manifest_parse(const char *buf, size_t len, const char *content_type, struct
         int r;
 
         if (len > MANIFEST_MAX_SIZE)
-                return berr_make(err, EFBIG, "manifest is %zu bytes, more than the limit of %u", len,
+                return img_err(err, EFBIG, "manifest is %zu bytes, more than the limit of %u", len,
                                  MANIFEST_MAX_SIZE);
         if (ct && (streq(ct, MT_DOCKER_V1) || streq(ct, MT_DOCKER_V1_SIGNED)))
-                return berr_make(err, ENOTSUP,
+                return img_err(err, ENOTSUP,
                                  "unsupported manifest format: Docker image manifest schema 1 (%s) is deprecated",
                                  ct);
         if (json_parse_buf(buf, len, "manifest", &doc, err) < 0)
@@ -187,10 +187,10 @@ int manifest_parse(const char *buf, size_t len, const char *content_type, struct
         if (r < 0)
                 return r;
         if (r > 0 && version == 1)
-                return berr_make(err, ENOTSUP,
+                return img_err(err, ENOTSUP,
                                  "unsupported manifest format: Docker image manifest schema 1 is deprecated");
         if (r == 0 || version != 2)
-                return berr_make(err, ENOTSUP, "manifest: unsupported schemaVersion %" PRId64 " (want 2)", version);
+                return img_err(err, ENOTSUP, "manifest: unsupported schemaVersion %" PRId64 " (want 2)", version);
         if (json_get_str(doc, "", "mediaType", false, &doc_mt, err) < 0)
                 return -1;
 
@@ -199,14 +199,14 @@ int manifest_parse(const char *buf, size_t len, const char *content_type, struct
                 return berr_make(err, ENOMEM, "manifest");
         if (ct && !content_type_generic(ct)) {
                 if (!manifest_media_type_known(ct))
-                        return berr_make(err, ENOTSUP, "unsupported manifest media type `%s`", ct);
+                        return img_err(err, ENOTSUP, "unsupported manifest media type `%s`", ct);
                 if (doc_mt && !streq(doc_mt, ct))
                         return berr_make(err, 0, "manifest: mediaType `%s` does not match the content type `%s`",
                                          doc_mt, ct);
                 m->media_type = TAKE_PTR(ct);
         } else if (doc_mt) {
                 if (!manifest_media_type_known(doc_mt))
-                        return berr_make(err, ENOTSUP, "unsupported manifest media type `%s`", doc_mt);
+                        return img_err(err, ENOTSUP, "unsupported manifest media type `%s`", doc_mt);
                 m->media_type = TAKE_PTR(doc_mt);
         } else if (json_object_object_get_ex(doc, "manifests", &tmp)) {
                 m->media_type = strdup(MT_OCI_INDEX);
@@ -286,7 +286,7 @@ int platform_parse(const char *s, struct platform **out, struct berr **err)
                         return berr_make(err, ENOMEM, "platform");
         n = strv_length(parts);
         if (n < 1 || n > 3 || strchr(s, ' '))
-                return berr_make(err, EINVAL, "invalid platform `%s`: want OS/ARCH[/VARIANT]", s);
+                return img_err(err, EINVAL, "invalid platform `%s`: want OS/ARCH[/VARIANT]", s);
         p = calloc(1, sizeof(*p));
         if (!p)
                 return berr_make(err, ENOMEM, "platform");
@@ -389,7 +389,7 @@ int manifest_select_platform(const struct manifest *idx, const struct platform *
                 offered = n;
                 used += (size_t)sprintf(offered + used, "%s%s", used ? ", " : "", ps);
         }
-        return berr_make(err, ENOENT, "no image for platform %s in the manifest list (it has: %s)", w ? w : "?",
+        return img_err(err, ENOENT, "no image for platform %s in the manifest list (it has: %s)", w ? w : "?",
                          offered ? offered : "nothing");
 }
 
@@ -511,7 +511,7 @@ static int parse_history(json_object *doc, struct image_config *c, struct berr *
                 return r;
         n = json_object_array_length(arr);
         if (n > HISTORY_MAX)
-                return berr_make(err, E2BIG, "history: %zu entries, more than the limit of %d", n, HISTORY_MAX);
+                return img_err(err, E2BIG, "history: %zu entries, more than the limit of %d", n, HISTORY_MAX);
         c->history = calloc(n ? n : 1, sizeof(*c->history));
         if (!c->history)
                 return berr_make(err, ENOMEM, "history");
@@ -540,7 +540,7 @@ int image_config_parse(const char *buf, size_t len, struct image_config **out, s
         int r;
 
         if (len > CONFIG_MAX_SIZE)
-                return berr_make(err, EFBIG, "image config is %zu bytes, more than the limit of %u", len,
+                return img_err(err, EFBIG, "image config is %zu bytes, more than the limit of %u", len,
                                  CONFIG_MAX_SIZE);
         c = calloc(1, sizeof(*c));
         if (!c)
@@ -584,7 +584,7 @@ int image_config_parse(const char *buf, size_t len, struct image_config **out, s
                 if (r < 0)
                         return berr_wrap(err, "image config");
                 if (json_object_array_length(arr) > MANIFEST_MAX_LAYERS)
-                        return berr_make(err, E2BIG, "image config: rootfs.diff_ids: %zu layers, more than the limit of %d",
+                        return img_err(err, E2BIG, "image config: rootfs.diff_ids: %zu layers, more than the limit of %d",
                                          json_object_array_length(arr), MANIFEST_MAX_LAYERS);
         }
         if (json_get_strv(rootfs, "rootfs", "diff_ids", &c->diff_ids, err) < 0)

@@ -14,6 +14,7 @@
 #include "pull.h"
 #include "reference.h"
 #include "unpack.h"
+#include "util.h"
 
 #define FOLLOW_BUF        (1u << 20)
 #define PROGRESS_INTERVAL (512u * 1024)
@@ -112,7 +113,7 @@ static void *unpack_main(void *arg)
                         continue;
                 if (n <= 0) {
                         f->ret = n < 0 ? berr_errno(&f->err, "read layer data")
-                                       : berr_make(&f->err, EIO, "read layer data: unexpected end of file");
+                                       : img_err(&f->err, EIO, "read layer data: unexpected end of file");
                         return NULL;
                 }
                 if (layer_unpacker_write(f->u, buf, (size_t)n, &f->err) < 0) {
@@ -139,7 +140,7 @@ static int download_sink(void *ud, const void *buf, size_t len, struct berr **er
         uint64_t off;
 
         if (cancelled(d->c))
-                return berr_make(err, ECANCELED, "cancelled");
+                return img_err(err, ECANCELED, "cancelled");
         if (blob_writer_write(d->w, buf, len, err) < 0)
                 return -1;
         off = blob_writer_offset(d->w);
@@ -229,7 +230,7 @@ static int run_job(struct pull_ctx *c, struct layer_job *job, struct berr **err)
                 pthread_mutex_init(&f.mu, NULL);
                 pthread_cond_init(&f.cond, NULL);
                 if (pthread_create(&tid, NULL, unpack_main, &f) != 0) {
-                        berr_make(err, EAGAIN, "start unpack thread");
+                        img_err(err, EAGAIN, "start unpack thread");
                         goto out;
                 }
                 thread = true;
@@ -254,13 +255,13 @@ static int run_job(struct pull_ctx *c, struct layer_job *job, struct berr **err)
                         keep_partial = false;
                         berr_move(err, &f.err);
                         if (err && !*err)
-                                berr_make(err, ECANCELED, "unpack cancelled");
+                                img_err(err, ECANCELED, "unpack cancelled");
                         berr_wrap(err, "unpack");
                         goto out;
                 }
                 if (!streq(f.res.diff_id, job->diff_id)) {
                         keep_partial = false;
-                        berr_make(err, EBADMSG, "uncompressed content hashes to %s, but the image config says %s",
+                        img_err(err, EBADMSG, "uncompressed content hashes to %s, but the image config says %s",
                                   f.res.diff_id, job->diff_id);
                         goto out;
                 }
@@ -408,7 +409,7 @@ static int resolve(struct image_store *s, struct registry *reg, const char *repo
                                    err) < 0)
                         return berr_wrap(err, "manifest %s", res->man_digest);
                 if (res->man->kind != MANIFEST_IMAGE)
-                        return berr_make(err, ENOTSUP, "manifest %s: nested indexes are not supported",
+                        return img_err(err, ENOTSUP, "manifest %s: nested indexes are not supported",
                                          res->man_digest);
         } else {
                 res->man = TAKE_PTR(top);
@@ -418,13 +419,13 @@ static int resolve(struct image_store *s, struct registry *reg, const char *repo
                 memcpy(res->man_digest, res->top_digest, sizeof(res->man_digest));
         }
         if (!config_media_type_known(res->man->config.media_type))
-                return berr_make(err, ENOTSUP, "not a container image: config media type `%s`",
+                return img_err(err, ENOTSUP, "not a container image: config media type `%s`",
                                  res->man->config.media_type);
         for (size_t i = 0; i < res->man->n_layers; i++)
                 if (layer_compression_from_media_type(res->man->layers[i].media_type, &comp, err) < 0)
                         return berr_wrap(err, "layer %s", res->man->layers[i].digest);
         if (res->man->config.size > (int64_t)CONFIG_MAX_SIZE)
-                return berr_make(err, EFBIG, "config %s is %" PRId64 " bytes, more than the limit of %u",
+                return img_err(err, EFBIG, "config %s is %" PRId64 " bytes, more than the limit of %u",
                                  res->man->config.digest, res->man->config.size, CONFIG_MAX_SIZE);
         if (store_blob_exists(s, res->man->config.digest)) {
                 if (store_blob_read(s, res->man->config.digest, CONFIG_MAX_SIZE, &res->cfg_buf, &res->cfg_len, err) <
@@ -437,7 +438,7 @@ static int resolve(struct image_store *s, struct registry *reg, const char *repo
         if (image_config_parse(res->cfg_buf, res->cfg_len, &res->cfg, err) < 0)
                 return berr_wrap(err, "config %s", res->man->config.digest);
         if (res->cfg->n_diff_ids != res->man->n_layers)
-                return berr_make(err, EBADMSG, "the manifest has %zu layers but the config lists %zu diff_ids",
+                return img_err(err, EBADMSG, "the manifest has %zu layers but the config lists %zu diff_ids",
                                  res->man->n_layers, res->cfg->n_diff_ids);
         if (!res->has_index && res->cfg->architecture && res->cfg->os) {
                 struct platform have = {.os = res->cfg->os, .architecture = res->cfg->architecture,
@@ -445,7 +446,7 @@ static int resolve(struct image_store *s, struct registry *reg, const char *repo
                 if (!platform_match(want, &have)) {
                         _cleanup_free_ char *h = platform_string(&have), *w = platform_string(want), *msg = NULL;
                         if (explicit_platform)
-                                return berr_make(err, ENOENT, "image is for platform %s, not %s", h ? h : "?",
+                                return img_err(err, ENOENT, "image is for platform %s, not %s", h ? h : "?",
                                                  w ? w : "?");
                         if (asprintf(&msg, "image platform (%s) does not match the expected platform (%s)",
                                      h ? h : "?", w ? w : "?") >= 0) {

@@ -7,6 +7,7 @@
 #include "manifest.h"
 #include "push.h"
 #include "reference.h"
+#include "util.h"
 
 #define PUSH_HOW_UPLOADED 0
 #define PUSH_HOW_EXISTS   1
@@ -85,9 +86,9 @@ int image_push(struct image_store *s, const char *image, const char *dest, const
 
         r = images_resolve(s, image, &id, err);
         if (r <= 0)
-                return r < 0 ? r : berr_make(err, ENOENT, "%s: image not known", image);
+                return r < 0 ? r : img_err(err, ENOENT, "%s: image not known", image);
         if (images_get(s, id, &rec, err) <= 0)
-                return berr_make(err, ENOENT, "%s: image not known", image);
+                return img_err(err, ENOENT, "%s: image not known", image);
         if (image_ref_parse(dest ? dest : image, &ref, err) < 0)
                 return -1;
         display = image_ref_string(ref);
@@ -100,7 +101,7 @@ int image_push(struct image_store *s, const char *image, const char *dest, const
                 ropts.conf = own_conf;
         }
         if (ref->digest && !streq(ref->digest, rec->manifest_digest))
-                return berr_make(err, EINVAL, "pushing %s: the image's manifest is %s", display, rec->manifest_digest);
+                return img_err(err, EINVAL, "pushing %s: the image's manifest is %s", display, rec->manifest_digest);
         if (registries_conf_endpoints(ropts.conf, ref->domain, ref->path, false, &eps, &n_eps, err) < 0)
                 return -1;
         if (store_blob_read(s, rec->manifest_digest, MANIFEST_MAX_SIZE, &man, &len, err) < 0)

@@ -4,6 +4,7 @@
 
 #include "basic/digest.h"
 #include "reference.h"
+#include "util.h"
 
 void image_ref_free(struct image_ref *r)
 {
@@ -119,9 +120,9 @@ static int parse(const char *s, bool repo_only, struct image_ref **out, struct b
         size_t n;
 
         if (!s || !*s)
-                return berr_make(err, EINVAL, "invalid reference format: empty name");
+                return img_err(err, EINVAL, "invalid reference format: empty name");
         if (strlen(s) > 4096)
-                return berr_make(err, EINVAL, "invalid reference format: reference is longer than 4096 bytes");
+                return img_err(err, EINVAL, "invalid reference format: reference is longer than 4096 bytes");
         name = strdup(s);
         r = calloc(1, sizeof(*r));
         if (!name || !r) {
@@ -133,11 +134,11 @@ static int parse(const char *s, bool repo_only, struct image_ref **out, struct b
         at = strchr(name, '@');
         if (at) {
                 if (repo_only)
-                        return berr_make(err, EINVAL, "invalid repository name `%s`: a digest is not allowed here",
+                        return img_err(err, EINVAL, "invalid repository name `%s`: a digest is not allowed here",
                                          s);
                 *at = '\0';
                 if (digest_validate(at + 1, NULL, NULL) < 0)
-                        return berr_make(err, EINVAL, "invalid reference format `%s`: bad digest `%s`", s,
+                        return img_err(err, EINVAL, "invalid reference format `%s`: bad digest `%s`", s,
                                          at + 1);
                 ref->digest = strdup(at + 1);
                 if (!ref->digest)
@@ -147,10 +148,10 @@ static int parse(const char *s, bool repo_only, struct image_ref **out, struct b
         colon = strrchr(slash ? slash : name, ':');
         if (colon) {
                 if (repo_only)
-                        return berr_make(err, EINVAL, "invalid repository name `%s`: a tag is not allowed here", s);
+                        return img_err(err, EINVAL, "invalid repository name `%s`: a tag is not allowed here", s);
                 *colon = '\0';
                 if (!image_ref_tag_valid(colon + 1))
-                        return berr_make(err, EINVAL, "invalid reference format `%s`: bad tag `%s`", s, colon + 1);
+                        return img_err(err, EINVAL, "invalid reference format `%s`: bad tag `%s`", s, colon + 1);
                 ref->tag = strdup(colon + 1);
                 if (!ref->tag)
                         return berr_make(err, ENOMEM, "parse reference");
@@ -165,7 +166,7 @@ static int parse(const char *s, bool repo_only, struct image_ref **out, struct b
                 *slash = '\0';
                 if (strpbrk(first, ".:") || streq(first, "localhost") || upper) {
                         if (!domain_valid(first))
-                                return berr_make(err, EINVAL, "invalid reference format `%s`: bad registry `%s`", s,
+                                return img_err(err, EINVAL, "invalid reference format `%s`: bad registry `%s`", s,
                                                  first);
                         ref->domain = strdup(streq(first, "index.docker.io") ? IMAGE_REF_DEFAULT_DOMAIN : first);
                         rest = slash + 1;
@@ -186,10 +187,10 @@ static int parse(const char *s, bool repo_only, struct image_ref **out, struct b
                 if (!path_component_valid(c, (size_t)(e - c))) {
                         for (char *q = rest; *q; q++)
                                 if (isupper((unsigned char)*q))
-                                        return berr_make(err, EINVAL,
+                                        return img_err(err, EINVAL,
                                                          "invalid reference format `%s`: repository name must be lowercase",
                                                          s);
-                        return berr_make(err, EINVAL, "invalid reference format `%s`: bad name component `%.*s`", s,
+                        return img_err(err, EINVAL, "invalid reference format `%s`: bad name component `%.*s`", s,
                                          (int)(e - c), c);
                 }
                 if (!*e)
@@ -206,7 +207,7 @@ static int parse(const char *s, bool repo_only, struct image_ref **out, struct b
                 return berr_make(err, ENOMEM, "parse reference");
         n = strlen(ref->domain) + 1 + strlen(ref->path);
         if (n > IMAGE_REF_MAX_NAME)
-                return berr_make(err, EINVAL, "invalid reference format `%.64s...`: name is longer than %d bytes", s,
+                return img_err(err, EINVAL, "invalid reference format `%.64s...`: name is longer than %d bytes", s,
                                  IMAGE_REF_MAX_NAME);
         if (!repo_only && !ref->tag && !ref->digest) {
                 ref->tag = strdup(IMAGE_REF_DEFAULT_TAG);

@@ -7,6 +7,7 @@
 #include "basic/log.h"
 #include "basic/strv.h"
 #include "registries.h"
+#include "util.h"
 
 #define CONF_MAX_SIZE    (1u << 20)
 #define CONF_MAX_REGS    1024
@@ -36,7 +37,7 @@ struct lexer {
 
 static int lex_error(struct lexer *lx, const char *msg)
 {
-        return berr_make(lx->err, EINVAL, "%s:%d: %s", lx->what, lx->line, msg);
+        return img_err(lx->err, EINVAL, "%s:%d: %s", lx->what, lx->line, msg);
 }
 
 /* Skips blanks and comments; with newlines also line breaks. */
@@ -315,7 +316,7 @@ static int want_type(struct lexer *lx, const char *key, const struct tval *v, en
 
         if (v->type == t)
                 return 0;
-        return berr_make(lx->err, EINVAL, "%s:%d: `%s` must be %s", lx->what, lx->line, key, names[t]);
+        return img_err(lx->err, EINVAL, "%s:%d: `%s` must be %s", lx->what, lx->line, key, names[t]);
 }
 
 /* v1 tables: [registries.insecure] / [registries.block] registries = [...] */
@@ -347,9 +348,9 @@ int registries_conf_parse(const char *buf, size_t len, const char *what, struct 
         if (!c)
                 return berr_make(err, ENOMEM, "%s", what);
         if (len > CONF_MAX_SIZE)
-                return berr_make(err, EFBIG, "%s: larger than %u bytes", what, CONF_MAX_SIZE);
+                return img_err(err, EFBIG, "%s: larger than %u bytes", what, CONF_MAX_SIZE);
         if (memchr(buf, '\0', len))
-                return berr_make(err, EINVAL, "%s: contains a NUL byte", what);
+                return img_err(err, EINVAL, "%s: contains a NUL byte", what);
         for (;;) {
                 _cleanup_free_ char *key = NULL;
                 struct tval v = {0};
@@ -445,13 +446,13 @@ int registries_conf_parse(const char *buf, size_t len, const char *what, struct 
         for (size_t i = 0; i < c->n_regs; i++) {
                 struct registry_entry *r = &c->regs[i];
                 if (!r->location && !r->prefix)
-                        return berr_make(err, EINVAL, "%s: [[registry]] #%zu has neither location nor prefix", what,
+                        return img_err(err, EINVAL, "%s: [[registry]] #%zu has neither location nor prefix", what,
                                          i + 1);
                 if (!r->prefix && !(r->prefix = strdup(r->location)))
                         return berr_make(err, ENOMEM, "%s", what);
                 for (size_t j = 0; j < r->n_mirrors; j++)
                         if (!r->mirrors[j].location)
-                                return berr_make(err, EINVAL, "%s: a mirror of `%s` has no location", what,
+                                return img_err(err, EINVAL, "%s: a mirror of `%s` has no location", what,
                                                  r->prefix);
         }
         *out = TAKE_PTR(c);
@@ -552,7 +553,7 @@ int registries_conf_endpoints(const struct registries_conf *c, const char *domai
                 return berr_make(err, ENOMEM, "registry endpoints");
         e = find_entry(c, name);
         if (e && e->blocked)
-                return berr_make(err, EACCES, "registry %s is blocked in registries.conf", domain);
+                return img_err(err, EACCES, "registry %s is blocked in registries.conf", domain);
         v = calloc(e ? e->n_mirrors + 1 : 1, sizeof(*v));
         if (!v)
                 return berr_make(err, ENOMEM, "registry endpoints");

@@ -242,7 +242,7 @@ int registry_new(const char *domain, bool insecure, const struct registry_opts *
                 return berr_make(err, ENOMEM, "registry");
         pthread_once(&curl_once, curl_init);
         if (curl_init_result != CURLE_OK)
-                return berr_make(err, EIO, "curl_global_init: %s", curl_easy_strerror(curl_init_result));
+                return img_err(err, EIO, "curl_global_init: %s", curl_easy_strerror(curl_init_result));
         pthread_mutex_init(&r->mu, NULL);
         for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
                 pthread_mutex_init(&r->share_mu[i], NULL);
@@ -376,7 +376,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
                         /* 206 must continue where we are; a 200 resends everything, so drop
                          * what is stored already (the final digest check covers it). */
                         if (x->status == 206 && !x->force_full && check_range_start(x, x->range_from) < 0) {
-                                berr_make(&x->sink_err, EPROTO, "the registry answered a Range request with `%s`",
+                                img_err(&x->sink_err, EPROTO, "the registry answered a Range request with `%s`",
                                           x->content_range ? x->content_range : "no Content-Range");
                                 return CURL_WRITEFUNC_ERROR;
                         }
@@ -666,7 +666,7 @@ static int auth_header(struct registry *r, const char *scope, const char *repo, 
                 if (load_creds(r, repo, err) < 0)
                         return -1;
                 if (!r->creds)
-                        return berr_make(err, EACCES,
+                        return img_err(err, EACCES,
                                          "%s requires authentication: no credentials (use `berth login %s`)",
                                          r->domain, r->domain);
                 b64 = auth_encode_basic(r->creds->username, r->creds->password);
@@ -700,7 +700,7 @@ static int handle_challenge(struct registry *r, const struct xfer *x, const char
         int ret = 0;
 
         if (!x->www_auth)
-                return berr_make(err, EACCES, "%s: unauthorized (HTTP 401 without a WWW-Authenticate challenge)",
+                return img_err(err, EACCES, "%s: unauthorized (HTTP 401 without a WWW-Authenticate challenge)",
                                  r->domain);
         if (www_authenticate_parse(x->www_auth, &ch, &n, err) < 0)
                 return berr_wrap(err, "%s", r->domain);
@@ -709,7 +709,7 @@ static int handle_challenge(struct registry *r, const struct xfer *x, const char
                         const char *realm = auth_challenge_param(&ch[i], "realm");
                         const char *service = auth_challenge_param(&ch[i], "service");
                         if (!realm || !(strneq(realm, "https://", 8) || strneq(realm, "http://", 7))) {
-                                ret = berr_make(err, EPROTO, "%s: Bearer challenge without a usable realm", r->domain);
+                                ret = img_err(err, EPROTO, "%s: Bearer challenge without a usable realm", r->domain);
                                 break;
                         }
                         /* A token we just got was refused: asking again would loop. */
@@ -732,7 +732,7 @@ static int handle_challenge(struct registry *r, const struct xfer *x, const char
                                 break;
                         }
                         ret = r->creds ? 1
-                                       : berr_make(err, EACCES,
+                                       : img_err(err, EACCES,
                                                    "%s requires authentication: no credentials (use `berth login %s`)",
                                                    r->domain, r->domain);
                         break;
@@ -861,9 +861,9 @@ static int curl_failure(struct registry *r, const struct xfer *x, CURLcode c, co
         if (c == CURLE_LOGIN_DENIED)
                 return -1; /* err already says why */
         if (x->too_big)
-                return berr_make(err, EFBIG, "%s: response larger than %zu bytes", what, x->max);
+                return img_err(err, EFBIG, "%s: response larger than %zu bytes", what, x->max);
         if (c == CURLE_PEER_FAILED_VERIFICATION || c == CURLE_SSL_CACERT_BADFILE)
-                return berr_make(err, EPROTO,
+                return img_err(err, EPROTO,
                                  "%s: TLS verification of %s failed: %s (use --cert-dir with the registry's CA, or "
                                  "--tls-verify=false for a registry you trust)",
                                  what, r->domain, x->curl_err[0] ? x->curl_err : curl_easy_strerror(c));
@@ -932,7 +932,7 @@ static int fetch_token(struct registry *r, const char *scopes, const char *repo,
                 return berr_make(err, ENOMEM, "token");
         if (curl_url_set(u, CURLUPART_URL, r->realm, 0) != CURLUE_OK) {
                 curl_url_cleanup(u);
-                return berr_make(err, EPROTO, "%s: bad token realm `%s`", r->domain, r->realm);
+                return img_err(err, EPROTO, "%s: bad token realm `%s`", r->domain, r->realm);
         }
         if (r->service) {
                 _cleanup_free_ char *q = NULL;
@@ -994,7 +994,7 @@ static int fetch_token(struct registry *r, const char *scopes, const char *repo,
         }
         if (x.status == 401 || x.status == 403) {
                 _cleanup_free_ char *d = describe_status(&x);
-                berr_make(err, EACCES, "%s: authentication failed%s: %s", r->domain,
+                img_err(err, EACCES, "%s: authentication failed%s: %s", r->domain,
                           r->creds ? " (check the credentials of `berth login`)" : "", d ? d : "");
                 goto out;
         }
@@ -1004,7 +1004,7 @@ static int fetch_token(struct registry *r, const char *scopes, const char *repo,
         }
         if (json_parse_buf(x.buf ? x.buf : "", x.len, "token response", &doc, err) < 0 ||
             !json_object_is_type(doc, json_type_object)) {
-                berr_make(err, EPROTO, "%s: the token server did not answer with a JSON object", r->domain);
+                img_err(err, EPROTO, "%s: the token server did not answer with a JSON object", r->domain);
                 goto out;
         }
         {
@@ -1012,7 +1012,7 @@ static int fetch_token(struct registry *r, const char *scopes, const char *repo,
                 struct token *nt;
                 if ((!json_object_object_get_ex(doc, "token", &t) || !json_object_is_type(t, json_type_string)) &&
                     (!json_object_object_get_ex(doc, "access_token", &t) || !json_object_is_type(t, json_type_string))) {
-                        berr_make(err, EPROTO, "%s: the token response has no token", r->domain);
+                        img_err(err, EPROTO, "%s: the token response has no token", r->domain);
                         goto out;
                 }
                 if (json_object_object_get_ex(doc, "expires_in", &e) && json_object_is_type(e, json_type_int))
@@ -1069,7 +1069,7 @@ int registry_ping(struct registry *r, struct berr **err)
                 return berr_make(err, ENOMEM, "ping");
         ret = request(r, &x, "GET", "/v2/", NULL, NULL, NULL, what, err);
         if (ret == 0 && x.status == 401)
-                ret = berr_make(err, EACCES, "%s: authentication failed", r->domain);
+                ret = img_err(err, EACCES, "%s: authentication failed", r->domain);
         else if (ret == 0 && x.status != 200)
                 ret = status_error(&x, what, err);
         if (ret == 0 && r->auth == AUTH_UNKNOWN)
@@ -1102,7 +1102,7 @@ int registry_get_manifest(struct registry *r, const char *repo, const char *refe
         if (request(r, &x, "GET", path, scope, repo, extra, what, err) < 0)
                 goto out;
         if (x.status == 401) {
-                berr_make(err, EACCES, "%s: unauthorized: authentication required%s", what,
+                img_err(err, EACCES, "%s: unauthorized: authentication required%s", what,
                           r->creds ? "" : " (use `berth login`)");
                 goto out;
         }
@@ -1111,15 +1111,15 @@ int registry_get_manifest(struct registry *r, const char *repo, const char *refe
                 goto out;
         }
         if (x.content_type && strncasecmp(x.content_type, "text/html", 9) == 0) {
-                berr_make(err, EPROTO, "%s: the registry sent an HTML page instead of a manifest", what);
+                img_err(err, EPROTO, "%s: the registry sent an HTML page instead of a manifest", what);
                 goto out;
         }
         if (digest_buf(algo, x.buf ? x.buf : "", x.len, digest, 136) < 0) {
-                berr_make(err, EIO, "%s: hash", what);
+                img_err(err, EIO, "%s: hash", what);
                 goto out;
         }
         if (is_digest_ref(reference) && !streq(digest, reference)) {
-                berr_make(err, EBADMSG, "%s: digest mismatch: the registry sent a manifest with digest %s", what,
+                img_err(err, EBADMSG, "%s: digest mismatch: the registry sent a manifest with digest %s", what,
                           digest);
                 goto out;
         }
@@ -1174,7 +1174,7 @@ int registry_get_blob(struct registry *r, const char *repo, const char *digest, 
                         break;
                 }
                 if (c == CURLE_OK && x.status == 401) {
-                        berr_make(err, EACCES, "%s: unauthorized: authentication required%s", what,
+                        img_err(err, EACCES, "%s: unauthorized: authentication required%s", what,
                                   r->creds ? "" : " (use `berth login`)");
                         break;
                 }
@@ -1219,7 +1219,7 @@ static int buf_sink_write(void *ud, const void *data, size_t n, struct berr **er
         struct buf_sink *b = ud;
 
         if (b->len + n > b->max)
-                return berr_make(err, EFBIG, "blob larger than %zu bytes", b->max);
+                return img_err(err, EFBIG, "blob larger than %zu bytes", b->max);
         if (buf_append(&b->buf, &b->len, &b->cap, data, n) < 0)
                 return berr_make(err, ENOMEM, "blob");
         return 0;
@@ -1233,7 +1233,7 @@ int registry_get_blob_buf(struct registry *r, const char *repo, const char *dige
         char got[136];
 
         if (size >= 0 && (uint64_t)size > max)
-                return berr_make(err, EFBIG, "blob %s is %" PRId64 " bytes, more than the limit of %zu", digest, size,
+                return img_err(err, EFBIG, "blob %s is %" PRId64 " bytes, more than the limit of %zu", digest, size,
                                  max);
         if (digest_validate(digest, &algo, err) < 0)
                 return -1;
@@ -1246,11 +1246,11 @@ int registry_get_blob_buf(struct registry *r, const char *repo, const char *dige
         }
         if (size >= 0 && b.len != (size_t)size) {
                 free(b.buf);
-                return berr_make(err, EBADMSG, "blob %s: got %zu bytes, want %" PRId64, digest, b.len, size);
+                return img_err(err, EBADMSG, "blob %s: got %zu bytes, want %" PRId64, digest, b.len, size);
         }
         if (digest_buf(algo, b.buf, b.len, got, sizeof(got)) < 0 || !streq(got, digest)) {
                 free(b.buf);
-                return berr_make(err, EBADMSG, "blob %s: digest mismatch: the content hashes to %s", digest, got);
+                return img_err(err, EBADMSG, "blob %s: digest mismatch: the content hashes to %s", digest, got);
         }
         *buf = b.buf;
         *len = b.len;
@@ -1273,7 +1273,7 @@ int registry_blob_exists(struct registry *r, const char *repo, const char *diges
                 else if (x.status == 404)
                         ret = 0;
                 else if (x.status == 401)
-                        ret = berr_make(err, EACCES, "%s: unauthorized: authentication required", what);
+                        ret = img_err(err, EACCES, "%s: unauthorized: authentication required", what);
                 else
                         ret = status_error(&x, what, err);
         }
@@ -1305,7 +1305,7 @@ int registry_blob_mount(struct registry *r, const char *repo, const char *digest
                         *upload_url = x.location ? strdup(x.location) : NULL;
                         ret = 0;
                 } else if (x.status == 401)
-                        ret = berr_make(err, EACCES, "%s: unauthorized: authentication required", what);
+                        ret = img_err(err, EACCES, "%s: unauthorized: authentication required", what);
                 else
                         ret = status_error(&x, what, err);
         }
@@ -1352,7 +1352,7 @@ static int upload_once(struct registry *r, const char *repo, const char *digest,
                         goto out;
                 if (x.status != 202 || !x.location) {
                         if (x.status == 401)
-                                berr_make(err, EACCES, "%s: unauthorized: authentication required", what);
+                                img_err(err, EACCES, "%s: unauthorized: authentication required", what);
                         else
                                 status_error(&x, what, err);
                         goto out;
@@ -1367,7 +1367,7 @@ static int upload_once(struct registry *r, const char *repo, const char *digest,
         free(*session);
         *session = NULL;
         if (!put) {
-                berr_make(err, EPROTO, "%s: bad upload location", what);
+                img_err(err, EPROTO, "%s: bad upload location", what);
                 goto out;
         }
         xfer_reset(&x);
@@ -1384,7 +1384,7 @@ static int upload_once(struct registry *r, const char *repo, const char *digest,
         if (c != CURLE_OK)
                 curl_failure(r, &x, c, what, err);
         else if (x.status == 401)
-                berr_make(err, EACCES, "%s: unauthorized: authentication required", what);
+                img_err(err, EACCES, "%s: unauthorized: authentication required", what);
         else
                 status_error(&x, what, err);
 out:
@@ -1438,7 +1438,7 @@ int registry_put_manifest(struct registry *r, const char *repo, const char *refe
                 return berr_make(err, ENOMEM, "manifest");
         ret = request(r, &x, "PUT", path, scope, repo, extra, what, err);
         if (ret == 0 && x.status != 201 && x.status != 200 && x.status != 202)
-                ret = x.status == 401 ? berr_make(err, EACCES, "%s: unauthorized: authentication required", what)
+                ret = x.status == 401 ? img_err(err, EACCES, "%s: unauthorized: authentication required", what)
                                       : status_error(&x, what, err);
         curl_slist_free_all(extra);
         xfer_done(&x);

@@ -14,6 +14,7 @@
 #include "images.h"
 #include "snapshot.h"
 #include "unpack.h"
+#include "util.h"
 
 #define RW_KEY_MAX 128
 
@@ -48,7 +49,7 @@ int snapshot_from_blob(struct image_store *s, const char *digest, enum layer_com
             layer_unpack_fd(fd, tmp.dirfd, c, &uo, &res, err) < 0)
                 goto out;
         if (!streq(res.diff_id, diff_id)) {
-                berr_make(err, EBADMSG, "uncompressed content hashes to %s, but the image config says %s", res.diff_id,
+                img_err(err, EBADMSG, "uncompressed content hashes to %s, but the image config says %s", res.diff_id,
                           diff_id);
                 goto out;
         }
@@ -74,11 +75,11 @@ static int check_key(const char *key, struct berr **err)
         size_t n = strlen(key);
 
         if (n == 0 || n > RW_KEY_MAX || key[0] == '.')
-                return berr_make(err, EINVAL, "invalid layer key `%.140s`", key);
+                return img_err(err, EINVAL, "invalid layer key `%.140s`", key);
         for (const char *p = key; *p; p++)
                 if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
                       strchr("_.-", *p)))
-                        return berr_make(err, EINVAL, "invalid layer key `%.140s`", key);
+                        return img_err(err, EINVAL, "invalid layer key `%.140s`", key);
         return 0;
 }
 
@@ -114,7 +115,7 @@ int snapshot_rw_create(struct image_store *s, const char *key, const char *image
         r = images_get(s, image_id, &rec, err);
         if (r <= 0) {
                 if (r == 0)
-                        berr_make(err, ENOENT, "%s: image not known", image_id);
+                        img_err(err, ENOENT, "%s: image not known", image_id);
                 goto out;
         }
         lowers = calloc(1, rec->n_layers * 72 + 1);
@@ -125,7 +126,7 @@ int snapshot_rw_create(struct image_store *s, const char *key, const char *image
         for (size_t i = rec->n_layers; i-- > 0;) {
                 const char *chain = rec->layers[i].chain_id;
                 if (!store_snapshot_exists(s, chain)) {
-                        berr_make(err, ENOENT, "image %s: layer %s is missing (run `berth system check --repair`)",
+                        img_err(err, ENOENT, "image %s: layer %s is missing (run `berth system check --repair`)",
                                   image_id, chain);
                         goto out;
                 }
@@ -173,7 +174,7 @@ static int rw_lowers(struct image_store *s, const char *key, char ***out, struct
         sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
         r = sqlite3_step(st);
         if (r == SQLITE_DONE)
-                return berr_make(err, ENOENT, "writable layer `%s` does not exist", key);
+                return img_err(err, ENOENT, "writable layer `%s` does not exist", key);
         if (r != SQLITE_ROW)
                 return db_error(s->db, err, "read writable layer");
         copy = strdup((const char *)sqlite3_column_text(st, 0));
@@ -218,7 +219,7 @@ static int short_link(struct image_store *s, const char *chain, char **out, stru
                         return 0;
                 }
         }
-        return berr_make(err, EEXIST, "no free short link for layer %s", chain);
+        return img_err(err, EEXIST, "no free short link for layer %s", chain);
 }
 
 int snapshot_overlay_options(struct image_store *s, char *const *lowers, const char *upper, const char *work,
@@ -270,7 +271,7 @@ int snapshot_overlay_options(struct image_store *s, char *const *lowers, const c
         }
         if ((long)len >= page) {
                 free(opts);
-                return berr_make(err, E2BIG, "overlay mount options for %zu layers do not fit in a page",
+                return img_err(err, E2BIG, "overlay mount options for %zu layers do not fit in a page",
                                  strv_length((char **)lowers));
         }
         *relative = true;

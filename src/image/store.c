@@ -178,7 +178,7 @@ static int check_digest(const char *digest, struct berr **err)
         if (digest_validate(digest, &a, err) < 0)
                 return -1;
         if (a != DIGEST_SHA256)
-                return berr_make(err, ENOTSUP, "digest `%s`: only sha256 blobs are stored", digest);
+                return img_err(err, ENOTSUP, "digest `%s`: only sha256 blobs are stored", digest);
         return 0;
 }
 
@@ -223,9 +223,9 @@ int store_blob_read(struct image_store *s, const char *digest, size_t max, char 
         if (read_all_fd(fd, max, &b, &n, err) < 0)
                 return berr_wrap(err, "blob %s", digest);
         if (digest_buf(DIGEST_SHA256, b, n, got, sizeof(got)) < 0)
-                return berr_make(err, EIO, "blob %s: hash", digest);
+                return img_err(err, EIO, "blob %s: hash", digest);
         if (!streq(got, digest))
-                return berr_make(err, EBADMSG, "blob %s is corrupt: its content hashes to %s (run `berth system check`)",
+                return img_err(err, EBADMSG, "blob %s is corrupt: its content hashes to %s (run `berth system check`)",
                                  digest, got);
         *buf = TAKE_PTR(b);
         if (len)
@@ -352,11 +352,11 @@ int blob_writer_write(struct blob_writer *w, const void *buf, size_t len, struct
 
         if (w->expected_size >= 0 && w->offset + len > (uint64_t)w->expected_size) {
                 w->bad = true;
-                return berr_make(err, EFBIG, "blob %s: more data than its size of %" PRId64 " bytes",
+                return img_err(err, EFBIG, "blob %s: more data than its size of %" PRId64 " bytes",
                                  w->expected ? w->expected : "", w->expected_size);
         }
         if (digester_update(w->d, buf, len) < 0)
-                return berr_make(err, EIO, "hash");
+                return img_err(err, EIO, "hash");
         r = write_all(w->fd, buf, len);
         if (r < 0)
                 return berr_make(err, -r, "write %s/ingest/%s", w->s->root, w->partial[0] ? w->partial : "(tmp)");
@@ -397,15 +397,15 @@ int blob_writer_finish(struct blob_writer *w, struct berr **err)
         if (w->finished)
                 return 0;
         if (digester_final(w->d, w->got, sizeof(w->got)) < 0)
-                return berr_make(err, EIO, "hash");
+                return img_err(err, EIO, "hash");
         if (w->expected_size >= 0 && w->offset != (uint64_t)w->expected_size) {
                 w->bad = true;
-                return berr_make(err, EBADMSG, "blob %s: got %" PRIu64 " bytes, want %" PRId64,
+                return img_err(err, EBADMSG, "blob %s: got %" PRIu64 " bytes, want %" PRId64,
                                  w->expected ? w->expected : w->got, w->offset, w->expected_size);
         }
         if (w->expected && !streq(w->got, w->expected)) {
                 w->bad = true;
-                return berr_make(err, EBADMSG, "blob %s: digest mismatch: the content hashes to %s", w->expected,
+                return img_err(err, EBADMSG, "blob %s: digest mismatch: the content hashes to %s", w->expected,
                                  w->got);
         }
         if (fsync(w->fd) < 0)
@@ -446,7 +446,7 @@ int store_blob_put(struct image_store *s, const void *buf, size_t len, const cha
 
         if (!expected_digest) {
                 if (digest_buf(DIGEST_SHA256, buf, len, dg, sizeof(dg)) < 0)
-                        return berr_make(err, EIO, "hash");
+                        return img_err(err, EIO, "hash");
                 expected_digest = dg;
         }
         r = blob_writer_open(s, expected_digest, (int64_t)len, false, &w, err);
@@ -543,7 +543,7 @@ int store_tmpdir(struct image_store *s, const char *prefix, char name[64], int *
                 }
                 return 0;
         }
-        return berr_make(err, EEXIST, "mkdir in %s/tmp", s->root);
+        return img_err(err, EEXIST, "mkdir in %s/tmp", s->root);
 }
 
 int store_blob_adopt(struct image_store *s, int dirfd, const char *name, const char *digest, struct berr **err)
@@ -577,7 +577,7 @@ int store_snapshot_begin(struct image_store *s, struct snapshot_tmp *t, struct b
                 }
                 return 0;
         }
-        return berr_make(err, EEXIST, "mkdir in %s/tmp", s->root);
+        return img_err(err, EEXIST, "mkdir in %s/tmp", s->root);
 }
 
 int store_snapshot_commit(struct image_store *s, struct snapshot_tmp *t, const char *chain_id,
