@@ -41,6 +41,20 @@ int berr_make(struct berr **err, int code, const char *fmt, ...)
         return ret;
 }
 
+int berr_make_raw(struct berr **err, int code, const char *msg)
+{
+        int ret = code > 0 ? -code : -1;
+
+        if (!err || *err)
+                return ret;
+        *err = calloc(1, sizeof(**err));
+        if (!*err)
+                return ret;
+        (*err)->code = code > 0 ? code : 0;
+        (*err)->msg = strdup(msg ? msg : "");
+        return ret;
+}
+
 int berr_errno(struct berr **err, const char *fmt, ...)
 {
         int code = errno ? errno : EIO;

@@ -16,6 +16,9 @@ struct berr {
 /* Sets *err (if err is not NULL and not yet set); with code != 0 appends
  * ": strerror(code)". Returns -code, or -1 when code is 0. */
 int berr_make(struct berr **err, int code, const char *fmt, ...) _printf_(3, 4);
+/* Sets a message as is (no strerror suffix) with an errno code, e.g. to pass
+ * on an error received from another process. */
+int berr_make_raw(struct berr **err, int code, const char *msg);
 /* Like berr_make(err, errno, ...). */
 int berr_errno(struct berr **err, const char *fmt, ...) _printf_(2, 3);
 /* Prefixes the message of an existing error with context ("ctx: msg"). */

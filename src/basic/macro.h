@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <stdio.h>
 #include <dirent.h>
+#include <string.h>
 
 #define _cleanup_(f)     __attribute__((cleanup(f)))
 #define _unused_         __attribute__((unused))

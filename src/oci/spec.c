@@ -520,11 +520,11 @@ static int parse_devices(json_object *lin, struct oci_linux *l, struct berr **er
                             json_get_int64(e, ep, "minor", 0, 1048575, &d->minor, err) < 0)
                                 return -1;
                 }
-                r = json_get_int64(e, ep, "fileMode", 0, 07777, &v, err);
+                r = json_get_int64(e, ep, "fileMode", 0, 0177777, &v, err);
                 if (r < 0)
                         return r;
                 if ((d->has_mode = r > 0))
-                        d->mode = (mode_t)v;
+                        d->mode = (mode_t)v & 07777;
                 r = json_get_int64(e, ep, "uid", 0, UINT32_MAX - 1, &v, err);
                 if (r < 0)
                         return r;

@@ -33,7 +33,7 @@ make_bundle() {
         args=$(printf '%s\n' "$@" | jq -R . | jq -s .)
         jq --argjson args "$args" '.process.args = $args' >"$dir/config.json" <<'JSON'
 {
-  "ociVersion": "1.2.0",
+  "ociVersion": "1.0.2-dev",
   "process": {
     "terminal": false,
     "user": {"uid": 0, "gid": 0},
