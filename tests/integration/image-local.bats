@@ -163,7 +163,7 @@ import_demo() { # import_demo NAME [COMPRESS]
         run b system check
         [ "$status" -eq 0 ]
         # a missing layer is unpacked again from its blob
-        rm -rf "$ROOT"/snapshots/*
+        rm -rf "${ROOT:?}"/snapshots/*
         run b system check
         [ "$status" -eq 125 ]
         [[ "$output" == *"layer sha256:"*"is missing"* ]]
@@ -174,7 +174,7 @@ import_demo() { # import_demo NAME [COMPRESS]
         cmp "$mnt/bin/busybox" /bin/busybox
         b image unmount demo
         # a corrupt blob takes its image with it
-        for f in "$ROOT"/blobs/sha256/*; do
+        for f in "${ROOT:?}"/blobs/sha256/*; do
                 [ "$(stat -c %s "$f")" -gt 100000 ] && printf 'X' | dd of="$f" bs=1 seek=10 conv=notrunc 2>/dev/null
         done
         run b system check
