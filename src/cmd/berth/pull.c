@@ -9,7 +9,7 @@
 static const struct berth_usage usage = {
         .usage = "berth pull [options] IMAGE",
         .summary = "Pull an image from a registry",
-        .options = "  -q, --quiet                 print only the image ID\n"
+        .options = "  -q, --quiet               print only the image ID\n"
                    "      --platform OS/ARCH[/VARIANT]  pull this platform of a multi-platform image\n"
                    "      --max-concurrent-downloads N  layers downloaded at once (default 3)\n" REGISTRY_OPTIONS_HELP,
 };

@@ -8,8 +8,8 @@
 static const struct berth_usage usage = {
         .usage = "berth push [options] IMAGE [DESTINATION]",
         .summary = "Push an image to a registry",
-        .options = "      --digestfile FILE   write the pushed manifest's digest to FILE\n"
-                   "  -q, --quiet             do not print progress\n" REGISTRY_OPTIONS_HELP,
+        .options = "      --digestfile FILE     write the pushed manifest's digest to FILE\n"
+                   "  -q, --quiet               do not print progress\n" REGISTRY_OPTIONS_HELP,
 };
 
 static void on_progress(void *ud, const struct push_event *ev)
