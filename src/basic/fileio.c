@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "fileio.h"
@@ -226,6 +227,29 @@ int rm_rf_at(int dirfd, const char *name, struct berr **err)
         if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
                 return berr_errno(err, "rmdir `%s`", name);
         return 0;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+        return *(const int *)a - *(const int *)b;
+}
+
+void close_fds_except(int min_fd, const int *keep, size_t n)
+{
+        int sorted[32];
+        size_t m = 0;
+        int from = min_fd;
+
+        for (size_t i = 0; i < n && m < ARRAY_SIZE(sorted); i++)
+                if (keep[i] >= min_fd)
+                        sorted[m++] = keep[i];
+        qsort(sorted, m, sizeof(int), cmp_int);
+        for (size_t i = 0; i < m; i++) {
+                if (sorted[i] > from)
+                        syscall(SYS_close_range, (unsigned)from, (unsigned)sorted[i] - 1, 0);
+                from = MAX(from, sorted[i] + 1);
+        }
+        syscall(SYS_close_range, (unsigned)from, ~0U, 0);
 }
 
 int read_line_at(int dirfd, const char *path, char *buf, size_t size)

@@ -25,5 +25,8 @@ int mkdir_p(const char *path, mode_t mode, struct berr **err);
 /* Removes dirfd/name recursively without crossing into other mounts. */
 int rm_rf_at(int dirfd, const char *name, struct berr **err);
 
+/* Closes every fd >= min_fd except those in keep (negative entries ignored). */
+void close_fds_except(int min_fd, const int *keep, size_t n);
+
 /* Reads a small decimal/text file such as /proc/sys/... (trailing newline stripped). */
 int read_line_at(int dirfd, const char *path, char *buf, size_t size);

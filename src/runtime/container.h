@@ -84,6 +84,11 @@ int container_exec(const struct runtime_ctx *ctx, const char *id, const struct e
 
 json_object *runtime_features(void);
 
+/* CVE-2019-5736: re-executes the runtime from a sealed memfd copy of itself
+ * unless it already runs from one. Returns only on error. */
+bool runtime_exe_is_sealed(void);
+int runtime_reexec_sealed(char **argv, char **envp, struct berr **err);
+
 /* Signal names as runc accepts them ("KILL", "SIGKILL", "9"). */
 int signal_parse(const char *s);
 /* Reads /proc/<pid>/stat: state letter and start time. */

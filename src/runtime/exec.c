@@ -47,14 +47,33 @@ static int exec_child_run(struct exec_child *x, struct berr **err)
         struct sync_msg msg;
 
         process_reset_signals();
+        {
+                /* The runtime's other fds (state dir, log) must not be reachable
+                 * from the container while we join it (CVE-2024-21626). */
+                int keep[] = {x->sync_fd, x->pidfd, x->console_fd};
+                close_fds_except(3 + x->extra_fds, keep, ARRAY_SIZE(keep));
+                log_setup(-1, LOG_FORMAT_TEXT, LOG_LEVEL_ERROR);
+        }
         /* Before entering: no container process may open our /proc/<pid>/exe
          * or ptrace us while we still run runtime code (CVE-2019-5736, CVE-2016-9962). */
         if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
                 return berr_errno(err, "set non-dumpable");
-        if (sync_expect(x->sync_fd, SYNC_GO, &msg, err) < 0)
-                return -1;
+        /* pid and time namespaces apply to our children: the process the
+         * container can see is born after the fds are closed and the other
+         * namespaces joined, so it never holds anything of the host's. */
         if (x->join_flags && setns(x->pidfd, x->join_flags) < 0)
                 return berr_errno(err, "join the container's namespaces");
+        if (sync_expect(x->sync_fd, SYNC_GO, &msg, err) < 0)
+                return -1;
+        if (x->join_flags & (CLONE_NEWPID | CLONE_NEWTIME)) {
+                pid_t pid = fork();
+                if (pid < 0)
+                        return berr_errno(err, "fork into the container's pid namespace");
+                if (pid > 0) {
+                        (void)sync_send(x->sync_fd, SYNC_PID, pid, NULL);
+                        _exit(0);
+                }
+        }
         if (x->p->terminal) {
                 _cleanup_close_ int master = console_create(x->p, err);
                 int r = 0;
@@ -90,9 +109,8 @@ int container_exec(const struct runtime_ctx *ctx, const char *id, const struct e
         _cleanup_container_ struct container *c = NULL;
         _cleanup_seccomp_prog_ struct seccomp_prog *seccomp = NULL;
         _cleanup_close_ int pidfd = -1, sync_fd = -1, child_pidfd = -1, master = -1, console_fd = -1;
-        _cleanup_close_ int own_pidns = -1, own_timens = -1;
         struct exec_child x = {.p = o->process, .console_fd = -1, .extra_fds = o->preserve_fds};
-        int sp[2], cgfd, parent_flags = 0, r;
+        int sp[2], cgfd, r;
         enum oci_status st;
         struct sync_msg msg;
         pid_t pid;
@@ -115,14 +133,8 @@ int container_exec(const struct runtime_ctx *ctx, const char *id, const struct e
         pidfd = pidfd_open_checked(c->pid, c->pid_start);
         if (pidfd < 0)
                 return berr_make(err, ESRCH, "container `%s` is not running", id);
-        for (size_t i = 0; i < c->spec->linux_.n_namespaces; i++) {
-                enum oci_ns_type t = c->spec->linux_.namespaces[i].type;
-                /* pid and time namespaces apply to children: the runtime joins them, the child is born in them. */
-                if (t == OCI_NS_PID || t == OCI_NS_TIME)
-                        parent_flags |= oci_ns_clone_flag(t);
-                else
-                        x.join_flags |= oci_ns_clone_flag(t);
-        }
+        for (size_t i = 0; i < c->spec->linux_.n_namespaces; i++)
+                x.join_flags |= oci_ns_clone_flag(c->spec->linux_.namespaces[i].type);
         x.userns = oci_spec_ns(c->spec, OCI_NS_USER) != NULL;
         x.pidfd = pidfd;
         x.seccomp = seccomp;
@@ -132,16 +144,6 @@ int container_exec(const struct runtime_ctx *ctx, const char *id, const struct e
                 if (console_fd < 0)
                         return berr_make(err, -console_fd, "connect to console socket `%s`", o->console_socket);
                 x.console_fd = console_fd;
-        }
-        if (parent_flags) {
-                /* Only the child is born there: the runtime's later children (and
-                 * sanitizer helpers) stay in our own pid and time namespaces. */
-                own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
-                own_timens = (parent_flags & CLONE_NEWTIME) ? open("/proc/self/ns/time", O_RDONLY | O_CLOEXEC) : -1;
-                if (own_pidns < 0 || ((parent_flags & CLONE_NEWTIME) && own_timens < 0))
-                        return berr_errno(err, "open own namespaces");
-                if (setns(pidfd, parent_flags) < 0)
-                        return berr_errno(err, "join the container's pid namespace");
         }
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
                 return berr_errno(err, "socketpair");
@@ -160,11 +162,6 @@ int container_exec(const struct runtime_ctx *ctx, const char *id, const struct e
                 exec_child_main(&x);
         }
         close(sp[1]);
-        if ((own_pidns >= 0 && setns(own_pidns, CLONE_NEWPID) < 0) ||
-            (own_timens >= 0 && setns(own_timens, CLONE_NEWTIME) < 0)) {
-                berr_errno(err, "return to own namespaces");
-                goto fail;
-        }
         if (cgfd < 0 && c->cg && cgroup_enter(c->cg, pid, err) < 0)
                 goto fail;
         if (sync_send(sync_fd, SYNC_GO, pid, NULL) < 0) {
@@ -183,6 +180,18 @@ int container_exec(const struct runtime_ctx *ctx, const char *id, const struct e
                 if (msg.type == SYNC_PTY) {
                         safe_close(master);
                         master = passfd;
+                        continue;
+                }
+                if (msg.type == SYNC_PID) {
+                        /* The process in the container is the first child's child. */
+                        waitpid(pid, NULL, 0);
+                        pid = msg.value;
+                        safe_close(child_pidfd);
+                        child_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+                        if (child_pidfd < 0) {
+                                berr_errno(err, "pidfd of the exec process");
+                                goto fail;
+                        }
                         continue;
                 }
                 safe_close(passfd);

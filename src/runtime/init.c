@@ -131,8 +131,19 @@ static int init_run(struct init_ctx *c, int *report_fd, struct berr **err)
         struct sync_msg msg;
 
         process_reset_signals();
+        /* Nothing of the runtime's but what the init needs may be reachable from the
+         * container, not even while it waits for start (CVE-2024-21626, CVE-2016-9962). */
+        {
+                int keep[OCI_NS_COUNT + 3] = {c->sync_fd, c->console_fd, c->statedir_fd};
+                for (int t = 0; t < OCI_NS_COUNT; t++)
+                        keep[3 + t] = c->ns_fds[t];
+                close_fds_except(3 + c->extra_fds, keep, ARRAY_SIZE(keep));
+                log_setup(-1, LOG_FORMAT_TEXT, LOG_LEVEL_ERROR);
+        }
         if (c->two_stage && enter_namespaces_two_stage(c, err) < 0)
                 return -1;
+        for (int t = 0; t < OCI_NS_COUNT; t++)
+                c->ns_fds[t] = safe_close(c->ns_fds[t]);
         if (sync_expect(c->sync_fd, SYNC_GO, &msg, err) < 0)
                 return -1;
         c->host_pid = msg.value;
@@ -147,6 +158,7 @@ static int init_run(struct init_ctx *c, int *report_fd, struct berr **err)
                 listen_fd = unix_listen_at(c->statedir_fd, START_SOCKET, SOCK_SEQPACKET, 1);
                 if (listen_fd < 0)
                         return berr_make(err, -listen_fd, "create the start socket");
+                c->statedir_fd = safe_close(c->statedir_fd);
         }
         if (rootfs_prepare(c, err) < 0)
                 return -1;

@@ -27,24 +27,18 @@ setup() {
 }
 
 teardown() {
-        local id m
-        # Clean up only below a $T that setup's mktemp made: an empty or other
-        # value must not select mounts or files to remove.
-        case ${T:-} in
-        /tmp/berth-test.*/*) return 0 ;;
-        /tmp/berth-test.?*) ;;
-        *) return 0 ;;
-        esac
+        local id
         if [ -d "$ROOT" ]; then
                 for id in $("$RT" --root "$ROOT" list -q 2>/dev/null); do
                         "$RT" --root "$ROOT" delete --force "$id" >/dev/null 2>&1 || true
                 done
         fi
         # A failed test may leave mounts under $T (never expected): detach them.
-        awk -v p="$T/" 'substr($5, 1, length(p)) == p {print $5}' /proc/self/mountinfo | sort -r |
-                while read -r m; do
-                        umount -l "$m" 2>/dev/null || true
-                done
+        # Only mount points strictly below a real temp dir qualify (an empty $T
+        # would otherwise match every mount on the host).
+        case "${T:-}" in /tmp/berth-test.?*) ;; *) return 0 ;; esac
+        awk -v t="$T/" 'substr($5, 1, length(t)) == t {print $5}' /proc/self/mountinfo | sort -r |
+                while read -r m; do umount -l "$m" 2>/dev/null || true; done
         rm -rf "$T"
 }
 

@@ -12,6 +12,7 @@
 struct command {
         const char *name;
         int (*run)(struct runtime_ctx *ctx, int argc, char **argv);
+        bool spawns; /* puts processes into a container: runs from a sealed copy */
         const char *usage;
         const char *summary;
 };

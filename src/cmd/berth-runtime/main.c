@@ -16,17 +16,17 @@
 #include "commands.h"
 
 static const struct command commands[] = {
-        {"create", cmd_create, "create [options] <container-id>", "create a container"},
-        {"delete", cmd_delete, "delete [--force] <container-id>", "delete a container and its resources"},
-        {"exec", cmd_exec, "exec [options] <container-id> <command> [args...]", "run a process in a container"},
-        {"features", cmd_features, "features", "show the enabled features"},
-        {"kill", cmd_kill, "kill [--all] <container-id> [signal]", "send a signal to a container's init"},
-        {"list", cmd_list, "list [--format table|json] [--quiet]", "list the containers"},
-        {"ps", cmd_ps, "ps [--format table|json] <container-id> [ps options]", "list a container's processes"},
-        {"run", cmd_run, "run [options] <container-id>", "create and start a container"},
-        {"spec", cmd_spec, "spec [--bundle DIR] [--rootless]", "write a new config.json"},
-        {"start", cmd_start, "start <container-id>", "start a created container"},
-        {"state", cmd_state, "state <container-id>", "output the state of a container"},
+        {"create", cmd_create, true, "create [options] <container-id>", "create a container"},
+        {"delete", cmd_delete, false, "delete [--force] <container-id>", "delete a container and its resources"},
+        {"exec", cmd_exec, true, "exec [options] <container-id> <command> [args...]", "run a process in a container"},
+        {"features", cmd_features, false, "features", "show the enabled features"},
+        {"kill", cmd_kill, false, "kill [--all] <container-id> [signal]", "send a signal to a container's init"},
+        {"list", cmd_list, false, "list [--format table|json] [--quiet]", "list the containers"},
+        {"ps", cmd_ps, false, "ps [--format table|json] <container-id> [ps options]", "list a container's processes"},
+        {"run", cmd_run, true, "run [options] <container-id>", "create and start a container"},
+        {"spec", cmd_spec, false, "spec [--bundle DIR] [--rootless]", "write a new config.json"},
+        {"start", cmd_start, false, "start <container-id>", "start a created container"},
+        {"state", cmd_state, false, "state <container-id>", "output the state of a container"},
 };
 
 const struct command *command_find(const char *name)
@@ -142,6 +142,7 @@ int main(int argc, char **argv)
         enum log_format fmt = LOG_FORMAT_TEXT;
         enum log_level level = LOG_LEVEL_WARN;
         const struct command *cmd;
+        char **argv_all = argv;
         int c;
 
         sanitize_fds();
@@ -207,6 +208,11 @@ int main(int argc, char **argv)
                         return 0;
                 }
                 return fail_msg("no such command: %s", argv[optind]);
+        }
+        if (cmd->spawns) {
+                struct berr *err = NULL;
+                if (runtime_reexec_sealed(argv_all, environ, &err) < 0)
+                        return fail(err);
         }
         argv += optind;
         argc -= optind;
