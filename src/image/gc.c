@@ -25,7 +25,9 @@ static int cmp_str(const void *a, const void *b)
 
 static void sort_strv(char **l)
 {
-        qsort(l, strv_length(l), sizeof(char *), cmp_str);
+        /* An empty list may be NULL, which qsort must not get even with 0 elements. */
+        if (l && l[0])
+                qsort(l, strv_length(l), sizeof(char *), cmp_str);
 }
 
 static bool sorted_has(char **l, const char *s)
@@ -182,8 +184,9 @@ int image_remove(struct image_store *s, const char *id, bool force, struct berr 
 int image_disk_usage(struct image_store *s, struct image_df *out, struct berr **err)
 {
         struct image_record **v = NULL;
-        _cleanup_strv_free_ char **snaps = NULL, **active_chains = NULL, **files = NULL, **rw = NULL;
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        _cleanup_strv_free_ char **snaps = NULL, **active_chains = NULL, **active_blobs = NULL, **files = NULL,
+                                 **rw = NULL;
+        _cleanup_stmt_ sqlite3_stmt *st = NULL, *bst = NULL;
         size_t n = 0;
         int r;
 
@@ -198,9 +201,30 @@ int image_disk_usage(struct image_store *s, struct image_df *out, struct berr **
                 char *save = NULL;
                 out->containers++;
                 for (char *t = l ? strtok_r(l, " ", &save) : NULL; t; t = strtok_r(NULL, " ", &save))
-                        strv_extend(&active_chains, t);
+                        if (strv_extend(&active_chains, t) < 0)
+                                goto nomem;
+        }
+        if (r != SQLITE_DONE) {
+                db_error(s->db, err, "read writable layers");
+                goto fail;
         }
         sort_strv(active_chains);
+        /* Blobs of images that containers use stay, like their layers: not reclaimable. */
+        if (db_prepare(s->db,
+                       "SELECT b.digest FROM image_blobs b JOIN rw_layers r ON r.image_id = b.image_id "
+                       "UNION SELECT l.digest FROM image_layers l JOIN rw_layers r ON r.image_id = l.image_id "
+                       "UNION SELECT i.manifest_digest FROM images i JOIN rw_layers r ON r.image_id = i.id "
+                       "UNION SELECT i.id FROM images i JOIN rw_layers r ON r.image_id = i.id",
+                       &bst, err) < 0)
+                goto fail;
+        while ((r = sqlite3_step(bst)) == SQLITE_ROW)
+                if (strv_extend(&active_blobs, (const char *)sqlite3_column_text(bst, 0)) < 0)
+                        goto nomem;
+        if (r != SQLITE_DONE) {
+                db_error(s->db, err, "read blobs in use");
+                goto fail;
+        }
+        sort_strv(active_blobs);
         for (size_t i = 0; i < n; i++) {
                 r = image_in_use(s, v[i]->id, err);
                 if (r < 0)
@@ -224,10 +248,12 @@ int image_disk_usage(struct image_store *s, struct image_df *out, struct berr **
                         out->reclaimable += u;
         }
         STRV_FOREACH (f, files) {
+                _cleanup_free_ char *d = prefixed(*f);
                 struct stat st2;
                 if (fstatat(s->blobs_fd, *f, &st2, AT_SYMLINK_NOFOLLOW) == 0) {
                         out->size += (uint64_t)st2.st_blocks * 512;
-                        out->reclaimable += (uint64_t)st2.st_blocks * 512;
+                        if (!d || !sorted_has(active_blobs, d))
+                                out->reclaimable += (uint64_t)st2.st_blocks * 512;
                 }
         }
         STRV_FOREACH (k, rw) {
@@ -243,6 +269,8 @@ int image_disk_usage(struct image_store *s, struct image_df *out, struct berr **
         }
         image_records_free(v, n);
         return 0;
+nomem:
+        berr_make(err, ENOMEM, "disk usage");
 fail:
         image_records_free(v, n);
         return -1;

@@ -330,6 +330,33 @@ static void test_gc(void **state)
         }
 }
 
+/* system df: nothing is active without containers; a container's image and layers are not reclaimable. */
+static void test_disk_usage(void **state)
+{
+        _cleanup_berr_ struct berr *err = NULL;
+        struct image_df df;
+        char img[136], layer[136], chain[136];
+
+        assert_int_equal(image_disk_usage(s, &df, &err), 0);
+        assert_int_equal(df.images, 0);
+        assert_int_equal(df.size, 0);
+
+        put_image("cfg-df", "reg.io/df:1", img, layer, chain);
+        assert_int_equal(image_disk_usage(s, &df, &err), 0);
+        assert_int_equal(df.images, 1);
+        assert_int_equal(df.active, 0);
+        assert_int_equal(df.containers, 0);
+        assert_true(df.size > 0);
+        assert_int_equal(df.reclaimable, df.size);
+
+        assert_int_equal(snapshot_rw_create(s, "c-df", img, &err), 0);
+        assert_int_equal(image_disk_usage(s, &df, &err), 0);
+        assert_int_equal(df.active, 1);
+        assert_int_equal(df.containers, 1);
+        assert_int_equal(df.reclaimable, 0);
+        assert_int_equal(snapshot_rw_remove(s, "c-df", &err), 0);
+}
+
 static void test_overlay_options(void **state)
 {
         _cleanup_berr_ struct berr *err = NULL;
@@ -389,6 +416,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_snapshots, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_images_db, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_gc, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_disk_usage, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_overlay_options, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
         };
