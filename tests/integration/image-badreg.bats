@@ -67,6 +67,16 @@ fails_with() { # fails_with MODE TEXT...
         grep -q "^GET /v2/norange/img/blobs/sha256:.* bytes=" "$BATS_FILE_TMPDIR/requests.log"
 }
 
+@test "blobs redirected to storage: followed, and no credentials go to another host" {
+        b pull -q --tls-verify=false "$BAD/redirect/img"
+        grep -qx "STORAGE-AUTH redirect no" "$BATS_FILE_TMPDIR/requests.log"
+        ROOT=$BATS_TEST_TMPDIR/root2 # the same layer again: not in this store
+        b pull -q --tls-verify=false "$BAD/authredirect/img"
+        grep -q "^GET /token?.*authredirect" "$BATS_FILE_TMPDIR/requests.log"
+        grep -qx "STORAGE-AUTH authredirect no" "$BATS_FILE_TMPDIR/requests.log"
+        ! grep -q "STORAGE-AUTH .* yes" "$BATS_FILE_TMPDIR/requests.log"
+}
+
 @test "a blob that always stops halfway: retries with backoff, then a clear error" {
         fails_with truncated "giving up after" "bytes received"
 }
@@ -86,7 +96,7 @@ fails_with() { # fails_with MODE TEXT...
 
 @test "a registry that answers 401 to every token does not loop" {
         fails_with authloop "unauthorized"
-        [ "$(grep -c '^GET /token' "$BATS_FILE_TMPDIR/requests.log")" -le 2 ]
+        [ "$(grep -c '^GET /token?.*authloop' "$BATS_FILE_TMPDIR/requests.log")" -le 2 ]
 }
 
 @test "malformed documents: bad JSON, schema 1, a config that is not an image config, 200 layers" {
