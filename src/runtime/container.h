@@ -82,6 +82,11 @@ int container_exec_template(struct container *c, struct oci_process *out, struct
 int container_exec(const struct runtime_ctx *ctx, const char *id, const struct exec_opts *o, int *exit_status,
                    struct berr **err);
 
+/* cgroup-ops.c: resources is a linux.resources object (only its keys change). */
+int container_update(const struct runtime_ctx *ctx, const char *id, json_object *resources, struct berr **err);
+int container_pause(const struct runtime_ctx *ctx, const char *id, struct berr **err);
+int container_resume(const struct runtime_ctx *ctx, const char *id, struct berr **err);
+
 json_object *runtime_features(void);
 
 /* CVE-2019-5736: re-executes the runtime from a sealed memfd copy of itself

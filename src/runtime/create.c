@@ -339,9 +339,9 @@ static int drive_init(struct creation *cr, struct berr **err)
                         break;
                 case SYNC_SECCOMP_FD: {
                         json_object *st = state_for_hooks(cr, OCI_STATUS_CREATING);
-                        r = seccomp_send_to_listener(cr->seccomp, passfd, st, err);
-                        json_object_put(st);
                         safe_close(passfd);
+                        r = seccomp_forward_to_listener(cr->seccomp, cr->pidfd, msg.value, cr->pid, st, err);
+                        json_object_put(st);
                         if (r < 0 || sync_send(cr->sync_fd, SYNC_SECCOMP_DONE, 0, NULL) < 0)
                                 return r < 0 ? -1 : berr_make(err, EPIPE, "container init exited unexpectedly");
                         break;
@@ -495,8 +495,15 @@ int container_create(const struct runtime_ctx *ctx, const struct create_opts *o,
                 goto out;
         cgc.cgroups_path = cr.spec->linux_.cgroups_path;
         cgc.resources = cr.spec->linux_.resources;
-        if (seccomp_prepare(cr.spec->linux_.seccomp, &cr.seccomp, err) < 0)
-                goto out;
+        if (cr.spec->linux_.seccomp) {
+                _cleanup_close_ int cache_fd = -1;
+                /* The cache lives in the root, which make_statedir creates anyway. */
+                if (mkdir_p(ctx->root, 0700, err) < 0)
+                        goto out;
+                cache_fd = seccomp_cache_open(ctx->root);
+                if (seccomp_prepare_cached(cr.spec->linux_.seccomp, cache_fd, &cr.seccomp, err) < 0)
+                        goto out;
+        }
         if (make_statedir(&cr, err) < 0)
                 goto fail;
         if (cgroup_create(&cgc, &cr.cg, err) < 0)

@@ -89,6 +89,11 @@ static int exec_child_run(struct exec_child *x, struct berr **err)
         }
         if (process_apply_limits(x->p, err) < 0 || process_lookup(x->p, &path, err) < 0)
                 return -1;
+        if (x->seccomp && seccomp_has_listener(x->seccomp)) {
+                if (process_seccomp_listener(x->seccomp, x->sync_fd, err) < 0)
+                        return -1;
+                x->seccomp = NULL;
+        }
         return process_exec(x->p, path, x->seccomp, x->userns, x->extra_fds, NULL, err);
 }
 
@@ -128,8 +133,11 @@ int container_exec(const struct runtime_ctx *ctx, const char *id, const struct e
                 return berr_make(err, 0, "cannot allocate a tty when detaching without --console-socket");
         if (!o->process->terminal && o->console_socket)
                 return berr_make(err, 0, "--console-socket given but the process has no terminal");
-        if (seccomp_prepare(c->spec->linux_.seccomp, &seccomp, err) < 0)
-                return -1;
+        if (c->spec->linux_.seccomp) {
+                _cleanup_close_ int cache_fd = seccomp_cache_open(ctx->root);
+                if (seccomp_prepare_cached(c->spec->linux_.seccomp, cache_fd, &seccomp, err) < 0)
+                        return -1;
+        }
         pidfd = pidfd_open_checked(c->pid, c->pid_start);
         if (pidfd < 0)
                 return berr_make(err, ESRCH, "container `%s` is not running", id);
@@ -190,6 +198,19 @@ int container_exec(const struct runtime_ctx *ctx, const char *id, const struct e
                         child_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
                         if (child_pidfd < 0) {
                                 berr_errno(err, "pidfd of the exec process");
+                                goto fail;
+                        }
+                        continue;
+                }
+                if (msg.type == SYNC_SECCOMP_FD) {
+                        json_object *state = container_state_json(c, OCI_STATUS_RUNNING, false);
+                        safe_close(passfd);
+                        r = seccomp_forward_to_listener(seccomp, child_pidfd, msg.value, pid, state, err);
+                        json_object_put(state);
+                        if (r < 0)
+                                goto fail;
+                        if (sync_send(sync_fd, SYNC_SECCOMP_DONE, 0, NULL) < 0) {
+                                berr_make(err, EPIPE, "exec process exited unexpectedly");
                                 goto fail;
                         }
                         continue;

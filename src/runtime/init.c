@@ -190,12 +190,10 @@ static int init_run(struct init_ctx *c, int *report_fd, struct berr **err)
                 return -1;
         if (process_lookup(p, &c->exec_path, err) < 0)
                 return -1;
+        /* With a listener the filter is loaded while the runtime still
+         * listens on the sync socket, to take the notify fd. */
         if (c->seccomp && seccomp_has_listener(c->seccomp)) {
-                _cleanup_close_ int nfd = -1;
-                if (seccomp_install(c->seccomp, &nfd, err) < 0)
-                        return -1;
-                if (sync_send_fd(c->sync_fd, SYNC_SECCOMP_FD, nfd) < 0 ||
-                    sync_expect(c->sync_fd, SYNC_SECCOMP_DONE, &msg, err) < 0)
+                if (process_seccomp_listener(c->seccomp, c->sync_fd, err) < 0)
                         return -1;
                 c->seccomp = NULL;
         }

@@ -71,6 +71,11 @@ void process_reset_signals(void);
 int process_lookup(const struct oci_process *p, char **path, struct berr **err);
 /* rlimits, ioprio, scheduler, affinity: set while still privileged. */
 int process_apply_limits(const struct oci_process *p, struct berr **err);
+/* Loads a filter that has a listener and hands the notify fd to the runtime
+ * over sync_fd: SYNC_SECCOMP_FD carries only the fd's number, written with
+ * write(2), which no rule may notify; the runtime copies the fd with
+ * pidfd_getfd, gives it to the agent and answers SYNC_SECCOMP_DONE. */
+int process_seccomp_listener(struct seccomp_prog *seccomp, int sync_fd, struct berr **err);
 /* Identity, capabilities, no_new_privs, seccomp, cwd, fds, then execve.
  * Returns only on error. */
 int process_exec(const struct oci_process *p, const char *exec_path, struct seccomp_prog *seccomp, bool userns,

@@ -18,6 +18,7 @@
 #include "basic/path.h"
 #include "basic/strv.h"
 #include "internal.h"
+#include "sync.h"
 
 void process_reset_signals(void)
 {
@@ -254,6 +255,21 @@ static char **build_env(const struct oci_process *p, char **extra)
 fail:
         strv_free(env);
         return NULL;
+}
+
+int process_seccomp_listener(struct seccomp_prog *seccomp, int sync_fd, struct berr **err)
+{
+        _cleanup_close_ int nfd = -1;
+        struct sync_msg msg = {.type = SYNC_SECCOMP_FD};
+
+        if (seccomp_install(seccomp, &nfd, err) < 0)
+                return -1;
+        /* Until the runtime answers only this write and the read run: any
+         * other syscall could be a notified one, with no agent yet. */
+        msg.value = nfd;
+        if (write(sync_fd, &msg, offsetof(struct sync_msg, text)) < 0)
+                return berr_errno(err, "report the seccomp notify fd");
+        return sync_expect(sync_fd, SYNC_SECCOMP_DONE, &msg, err);
 }
 
 int process_exec(const struct oci_process *p, const char *exec_path, struct seccomp_prog *seccomp, bool userns,

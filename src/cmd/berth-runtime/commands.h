@@ -28,6 +28,10 @@ int cmd_exec(struct runtime_ctx *ctx, int argc, char **argv);
 int cmd_ps(struct runtime_ctx *ctx, int argc, char **argv);
 int cmd_spec(struct runtime_ctx *ctx, int argc, char **argv);
 int cmd_features(struct runtime_ctx *ctx, int argc, char **argv);
+int cmd_update(struct runtime_ctx *ctx, int argc, char **argv);
+int cmd_pause(struct runtime_ctx *ctx, int argc, char **argv);
+int cmd_resume(struct runtime_ctx *ctx, int argc, char **argv);
+int cmd_events(struct runtime_ctx *ctx, int argc, char **argv);
 
 /* Prints "berth-runtime: <msg>" (and logs it); returns exit status 1. */
 int fail(struct berr *err);

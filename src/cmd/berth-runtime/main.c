@@ -18,15 +18,20 @@
 static const struct command commands[] = {
         {"create", cmd_create, true, "create [options] <container-id>", "create a container"},
         {"delete", cmd_delete, false, "delete [--force] <container-id>", "delete a container and its resources"},
+        {"events", cmd_events, false, "events [--stats] [--interval DURATION] <container-id>",
+         "show OOM events and resource statistics"},
         {"exec", cmd_exec, true, "exec [options] <container-id> <command> [args...]", "run a process in a container"},
         {"features", cmd_features, false, "features", "show the enabled features"},
         {"kill", cmd_kill, false, "kill [--all] <container-id> [signal]", "send a signal to a container's init"},
         {"list", cmd_list, false, "list [--format table|json] [--quiet]", "list the containers"},
+        {"pause", cmd_pause, false, "pause <container-id>", "freeze every process of a container"},
         {"ps", cmd_ps, false, "ps [--format table|json] <container-id> [ps options]", "list a container's processes"},
+        {"resume", cmd_resume, false, "resume <container-id>", "thaw a paused container"},
         {"run", cmd_run, true, "run [options] <container-id>", "create and start a container"},
         {"spec", cmd_spec, false, "spec [--bundle DIR] [--rootless]", "write a new config.json"},
         {"start", cmd_start, false, "start <container-id>", "start a created container"},
         {"state", cmd_state, false, "state <container-id>", "output the state of a container"},
+        {"update", cmd_update, false, "update [options] <container-id>", "change a container's cgroup limits"},
 };
 
 const struct command *command_find(const char *name)
