@@ -2,16 +2,17 @@
 # berth-runtime vs crun vs runc vs the kernel floor: `run` of a busybox bundle
 # whose process is /bin/true, interleaved rounds in one run, medians, ratios
 # and peak RSS.
-#   bench/runtime.sh [-r ROUNDS] [-n RUNS] [-c CONFIG-JQ-EDIT] [-l LABEL]
-# -c edits the bundle's config.json (jq) for every runtime alike, e.g. to add
-# resources or a seccomp profile.
+#   bench/runtime.sh [-r ROUNDS] [-n RUNS] [-c CONFIG-JQ-EDIT] [-l LABEL] [-t]
+# -c edits the bundle's config.json (jq) for every runtime alike; -t is the
+# "typical" case: a resources block (memory, cpu, pids) and docker's default
+# seccomp profile (data/seccomp/default.json resolved for docker's default caps).
 set -euo pipefail
 SELF=$(realpath "$0")
 cd "$(dirname "$SELF")/.."
-ROUNDS=5 RUNS=20 EDIT='.' LABEL=default
-while getopts r:n:c:l: o; do
+ROUNDS=5 RUNS=20 EDIT='.' LABEL=default TYPICAL=
+while getopts r:n:c:l:t o; do
         case $o in
-        r) ROUNDS=$OPTARG ;; n) RUNS=$OPTARG ;; c) EDIT=$OPTARG ;; l) LABEL=$OPTARG ;;
+        r) ROUNDS=$OPTARG ;; n) RUNS=$OPTARG ;; c) EDIT=$OPTARG ;; l) LABEL=$OPTARG ;; t) TYPICAL=1 LABEL=typical ;;
         *) exit 2 ;;
         esac
 done
@@ -33,6 +34,13 @@ trap 'rm -rf "$W"' EXIT
 . tests/lib/bundle.bash
 make_bundle "$W/b" /bin/true
 bundle_set "$W/b" "$EDIT"
+if [ -n "$TYPICAL" ]; then
+        caps=CAP_CHOWN,CAP_DAC_OVERRIDE,CAP_FSETID,CAP_FOWNER,CAP_MKNOD,CAP_NET_RAW,CAP_SETGID,CAP_SETUID,CAP_SETFCAP,CAP_SETPCAP,CAP_NET_BIND_SERVICE,CAP_SYS_CHROOT,CAP_KILL,CAP_AUDIT_WRITE
+        "$PWD/build/tests/tools/berth-test-seccomp-resolve" data/seccomp/default.json native "$caps" >"$W/seccomp.json"
+        bundle_set "$W/b" --slurpfile sc "$W/seccomp.json" '.linux.seccomp = $sc[0]
+                | .linux.resources = {"memory": {"limit": 268435456}, "cpu": {"shares": 512, "quota": 50000, "period": 100000}, "pids": {"limit": 1024},
+                                      "devices": [{"allow": false, "access": "rwm"}, {"allow": true, "type": "c", "major": 1, "minor": 3, "access": "rwm"}]}'
+fi
 B=$W/b
 mkdir -p "$W/st-berth" "$W/st-crun" "$W/st-runc"
 names=(berth crun runc floor)

@@ -2,7 +2,7 @@
 #   load ../lib/bundle
 #   make_rootfs DIR               busybox rootfs (bin/ with all applets, etc/passwd, group)
 #   make_bundle DIR [ARG...]      DIR/rootfs + DIR/config.json running ARG... (default: sh)
-#   bundle_set DIR JQ-EXPR        edit DIR/config.json in place with jq
+#   bundle_set DIR [JQ-OPT...] EXPR  edit DIR/config.json in place with jq
 # The config is what `runc spec` writes, minus the terminal and cgroup resources.
 
 BUSYBOX_BIN=${BUSYBOX_BIN:-/bin/busybox}
@@ -69,8 +69,10 @@ make_bundle() {
 JSON
 }
 
+# bundle_set DIR [JQ-OPTIONS...] EXPR
 bundle_set() {
-        local dir=$1 expr=$2 tmp
+        local dir=$1 tmp
+        shift
         tmp=$(mktemp "$dir/config.json.XXXXXX")
-        jq "$expr" "$dir/config.json" >"$tmp" && mv "$tmp" "$dir/config.json"
+        jq "$@" "$dir/config.json" >"$tmp" && mv "$tmp" "$dir/config.json"
 }
