@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <getopt.h>
+#include <string.h>
+
+#include "basic/strv.h"
+#include "berth.h"
+#include "image/gc.h"
+#include "image/images.h"
+
+static const struct berth_usage image_usage = {
+        .usage = "berth image prune [options]",
+        .summary = "Remove unused images",
+        .options = "  -a, --all     remove all images not used by containers, not only dangling ones\n"
+                   "  -f, --force   do not prompt for confirmation\n",
+};
+
+static const struct berth_usage system_usage = {
+        .usage = "berth system prune [options]",
+        .summary = "Remove unused data",
+        .options = "  -a, --all     remove all unused images, not only dangling ones\n"
+                   "  -f, --force   do not prompt for confirmation\n",
+};
+
+static bool confirm(const char *what)
+{
+        char line[16];
+
+        fprintf(stderr, "WARNING! This command removes %s.\nAre you sure you want to continue? [y/N] ", what);
+        fflush(stderr);
+        if (!fgets(line, sizeof(line), stdin))
+                return false;
+        return line[0] == 'y' || line[0] == 'Y';
+}
+
+/* Removes dangling (or, with all, unused) images, then collects garbage. */
+static int prune(struct berth_ctx *ctx, bool all, bool quiet_total)
+{
+        _cleanup_berr_ struct berr *err = NULL;
+        struct image_record **v = NULL;
+        struct gc_result g;
+        struct image_store *s;
+        size_t n = 0;
+        char sz[32];
+        int ret = 0;
+
+        if (berth_store(ctx, &s, &err) < 0 || images_list(s, &v, &n, &err) < 0)
+                return berth_fail(&err, EXIT_BERTH);
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_strv_free_ char **children = NULL;
+                int used;
+                if (!all && strv_length(v[i]->names) > 0)
+                        continue;
+                used = image_in_use(s, v[i]->id, &err);
+                if (used < 0 || images_children(s, v[i]->id, &children, &err) < 0) {
+                        ret = berth_fail(&err, EXIT_BERTH);
+                        break;
+                }
+                if (used || children[0])
+                        continue;
+                if (image_remove(s, v[i]->id, false, &err) < 0) {
+                        ret = berth_fail(&err, EXIT_BERTH);
+                        break;
+                }
+                printf("%s\n", v[i]->id + 7);
+        }
+        image_records_free(v, n);
+        if (ret)
+                return ret;
+        if (image_gc(s, true, &g, &err) < 0)
+                return berth_fail(&err, EXIT_BERTH);
+        if (!quiet_total)
+                fprintf(stderr, "Total reclaimed space: %s\n", human_size(g.bytes, sz, sizeof(sz)));
+        return 0;
+}
+
+static int parse(const struct berth_usage *u, int argc, char **argv, bool *all, bool *force)
+{
+        static const struct option opts[] = {
+                {"help", no_argument, NULL, 'h'},
+                {"all", no_argument, NULL, 'a'},
+                {"force", no_argument, NULL, 'f'},
+                {},
+        };
+        int c;
+
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "haf", opts, NULL)) != -1) {
+                switch (c) {
+                case 'h':
+                        berth_print_usage(stdout, u);
+                        return 1;
+                case 'a':
+                        *all = true;
+                        break;
+                case 'f':
+                        *force = true;
+                        break;
+                default:
+                        return berth_usage_error(u, "unknown flag: %s", argv[optind - 1]);
+                }
+        }
+        if (optind < argc)
+                return berth_usage_error(u, "too many arguments");
+        return 0;
+}
+
+int cmd_image_prune(struct berth_ctx *ctx, int argc, char **argv)
+{
+        bool all = false, force = false;
+        int r = parse(&image_usage, argc, argv, &all, &force);
+
+        if (r)
+                return r == 1 ? 0 : r;
+        if (!force && !confirm(all ? "all images without at least one container associated with them"
+                                   : "all dangling images"))
+                return 0;
+        return prune(ctx, all, true);
+}
+
+int cmd_system_prune(struct berth_ctx *ctx, int argc, char **argv)
+{
+        bool all = false, force = false;
+        int r = parse(&system_usage, argc, argv, &all, &force);
+
+        if (r)
+                return r == 1 ? 0 : r;
+        if (!force && !confirm(all ? "all images not used by containers and all unused layers"
+                                   : "all dangling images and all unused layers"))
+                return 0;
+        return prune(ctx, all, false);
+}
