@@ -1,0 +1,47 @@
+#!/usr/bin/env bats
+# berth-runtime: regressions found with the OCI runtime-tools validation
+# suite (tests/conformance/run.sh, docs/CONFORMANCE.md). Each test names the
+# validation test that showed the bug.
+
+load ../lib/runtime
+
+seccomp_enabled() {
+        [ "$(rt features | jq -r .linux.seccomp.enabled)" = true ]
+}
+
+# runtime-tools' default profile predates openat2 and close_range and is
+# loaded without noNewPrivileges, i.e. before the user switch (validation:
+# default, process, mounts and every test that starts a container).
+@test "seccomp without noNewPrivileges: a filter denying openat2 and close_range does not break cwd or fd hygiene" {
+        seccomp_enabled || skip "seccomp is not supported by this build"
+        bundle_set "$B" '.process.noNewPrivileges = false | .process.cwd = "/tmp"
+                | .linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW",
+                        "syscalls": [{"names": ["openat2", "close_range"], "action": "SCMP_ACT_ERRNO"}]}'
+        run_in sh -c 'pwd; ls /proc/self/fd | tr "\n" " "'
+        [ "$status" -eq 0 ]
+        [ "${lines[0]}" = /tmp ]
+        # 0-2 and the fd ls reads the directory with: nothing of the runtime's.
+        [ "${lines[1]}" = "0 1 2 3 " ]
+}
+
+# The cwd is entered as root first; one root may not enter is entered as the
+# container's user (as runc does).
+@test "a cwd only the container's user may enter" {
+        chmod 755 "$T"
+        chown -R 100000:100000 "$B/rootfs"
+        mkdir "$B/rootfs/home"
+        # Owner unmapped in the container: root there has no override on it.
+        chown 99999:101000 "$B/rootfs/home"
+        chmod 070 "$B/rootfs/home"
+        bundle_set "$B" '.linux.namespaces += [{"type": "user"}]
+                | .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+                | .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+                | .process.cwd = "/home"'
+        run_in pwd
+        [ "$status" -ne 0 ]
+        [[ "$output" == *'chdir to cwd ("/home") set in config.json failed: Permission denied'* ]]
+        bundle_set "$B" '.process.user = {"uid": 1000, "gid": 1000}'
+        run_in pwd
+        [ "$status" -eq 0 ]
+        [ "$output" = /home ]
+}
