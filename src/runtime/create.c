@@ -331,8 +331,10 @@ static int drive_init(struct creation *cr, struct berr **err)
                         safe_close(passfd);
                         return berr_make_raw(err, msg.value, msg.text);
                 case SYNC_HOOKS:
-                        if (run_hooks(cr, OCI_HOOK_PRESTART, OCI_STATUS_CREATING, err) < 0 ||
-                            run_hooks(cr, OCI_HOOK_CREATE_RUNTIME, OCI_STATUS_CREATING, err) < 0)
+                        /* Status "created", as crun and runtime-tools' hooks_stdin
+                         * expect (runc says "creating"). */
+                        if (run_hooks(cr, OCI_HOOK_PRESTART, OCI_STATUS_CREATED, err) < 0 ||
+                            run_hooks(cr, OCI_HOOK_CREATE_RUNTIME, OCI_STATUS_CREATED, err) < 0)
                                 return -1;
                         if (sync_send(cr->sync_fd, SYNC_HOOKS_DONE, 0, NULL) < 0)
                                 return berr_make(err, EPIPE, "container init exited unexpectedly");

@@ -165,7 +165,7 @@ static int init_run(struct init_ctx *c, int *report_fd, struct berr **err)
         if (c->need_hooks_sync &&
             (sync_send(c->sync_fd, SYNC_HOOKS, 0, NULL) < 0 || sync_expect(c->sync_fd, SYNC_HOOKS_DONE, &msg, err) < 0))
                 return -1;
-        if (run_hooks_in_container(c, OCI_HOOK_CREATE_CONTAINER, OCI_STATUS_CREATING, err) < 0)
+        if (run_hooks_in_container(c, OCI_HOOK_CREATE_CONTAINER, OCI_STATUS_CREATED, err) < 0)
                 return -1;
         if (rootfs_finalize(c, err) < 0)
                 return -1;
