@@ -177,7 +177,6 @@ static int prepare_init(struct creation *cr, struct berr **err)
         ic->id = cr->o->id;
         ic->bundle = cr->bundle;
         ic->console_fd = -1;
-        ic->statedir_fd = cr->o->mode == CREATE_MODE_CREATE ? cr->statedir_fd : -1;
         ic->pty_to_runtime = s->process.terminal && cr->o->mode == CREATE_MODE_RUN && !cr->o->console_socket;
         ic->no_pivot = cr->o->no_pivot;
         ic->no_new_keyring = cr->o->no_new_keyring;
@@ -202,6 +201,13 @@ static int prepare_init(struct creation *cr, struct berr **err)
                 if (asprintf(&e, "LISTEN_FDS=%d", nlisten) < 0 || strv_push(&ic->extra_env, e) < 0 ||
                     strv_extend(&ic->extra_env, "LISTEN_PID=1") < 0)
                         return berr_make(err, ENOMEM, "environment");
+        }
+        /* Bound here, not by the init: in a user namespace the init may not
+         * write the state directory. */
+        if (cr->o->mode == CREATE_MODE_CREATE) {
+                ic->start_fd = unix_listen_at(cr->statedir_fd, START_SOCKET, SOCK_SEQPACKET, 1);
+                if (ic->start_fd < 0)
+                        return berr_make(err, -ic->start_fd, "create the start socket");
         }
         if (cr->o->console_socket) {
                 ic->console_fd = unix_connect(cr->o->console_socket, SOCK_STREAM);
@@ -458,6 +464,7 @@ static void creation_free(struct creation *cr)
         safe_close(cr->pty_master);
         free(cr->ic.rootfs);
         safe_close(cr->ic.console_fd);
+        safe_close(cr->ic.start_fd);
         safe_close(cr->ic.devnull_fd);
         for (int t = 0; t < OCI_NS_COUNT; t++)
                 safe_close(cr->ic.ns_fds[t]);
@@ -489,7 +496,7 @@ int container_create(const struct runtime_ctx *ctx, const struct create_opts *o,
         struct cgroup_config cgc = {.id = o->id, .systemd = ctx->systemd_cgroup};
         int r = -1;
 
-        cr.ic.console_fd = cr.ic.devnull_fd = cr.ic.rootfd = -1;
+        cr.ic.console_fd = cr.ic.devnull_fd = cr.ic.rootfd = cr.ic.start_fd = -1;
         for (int t = 0; t < OCI_NS_COUNT; t++)
                 cr.ic.ns_fds[t] = -1;
         cr.created_ns = time_now_ns();

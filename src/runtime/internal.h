@@ -25,7 +25,7 @@ struct init_ctx {
         int sync_fd;
         int console_fd;         /* connected --console-socket, or -1 */
         bool pty_to_runtime;    /* foreground run with a terminal: send the pty master back */
-        int statedir_fd;        /* create: where the start socket goes; -1 for run */
+        int start_fd;           /* create: the listening start socket; -1 for run */
         bool no_pivot;
         bool no_new_keyring;
         int extra_fds; /* LISTEN_FDS + --preserve-fds */

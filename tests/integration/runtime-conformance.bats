@@ -45,3 +45,25 @@ seccomp_enabled() {
         [ "$status" -eq 0 ]
         [ "$output" = /home ]
 }
+
+# The init of a user-namespaced container may not write the root-owned state
+# directory, where `create` leaves the socket `start` connects to
+# (validation: linux_uid_mappings, linux_ns_nopath).
+@test "create and start a container with a user namespace" {
+        chmod 755 "$T"
+        chown -R 100000:100000 "$B/rootfs"
+        bundle_set "$B" '.linux.namespaces += [{"type": "user"}]
+                | .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+                | .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+                | .root.readonly = false | .process.args = ["sh", "-c", "id -u > /tmp/started"]'
+        rt create -b "$B" u1
+        [ "$(status_of u1)" = created ]
+        pid=$(rt state u1 | jq .pid)
+        rt start u1
+        # Bounded only so that a hang fails instead of blocking the suite.
+        timeout 60 tail --pid="$pid" -f /dev/null
+        [ "$(status_of u1)" = stopped ]
+        [ "$(cat "$B/rootfs/tmp/started")" = 0 ]
+        rt delete u1
+        assert_gone u1
+}
