@@ -537,6 +537,11 @@ int rootfs_prepare(struct init_ctx *c, struct berr **err)
         bool userns = oci_spec_ns(s, OCI_NS_USER) != NULL;
         int rootfd;
 
+        /* An unbindable root could be the source of neither the rootfs bind
+         * nor the /dev/null clones of maskedPaths: it is applied to the new
+         * root only, in rootfs_seal. */
+        if (prop & MS_UNBINDABLE)
+                prop = 0;
         if (mount(NULL, "/", NULL, prop ? prop : MS_SLAVE | MS_REC, NULL) < 0)
                 return berr_errno(err, "make / %s", prop ? s->linux_.rootfs_propagation : "rslave");
         if (prop & MS_SHARED) {

@@ -67,3 +67,14 @@ seccomp_enabled() {
         rt delete u1
         assert_gone u1
 }
+
+# Binding the rootfs from a mount just made unbindable failed with EINVAL
+# (validation: linux_rootfs_propagation).
+@test "rootfsPropagation unbindable and runbindable" {
+        for prop in unbindable runbindable; do
+                bundle_set "$B" ".linux.rootfsPropagation = \"$prop\""
+                run_in awk '$5 == "/"' /proc/self/mountinfo
+                [ "$status" -eq 0 ]
+                [[ "$output" == *" unbindable "* ]]
+        done
+}
