@@ -97,9 +97,9 @@ static int validate(struct creation *cr, struct berr **err)
         if (s->process.apparmor_profile && *s->process.apparmor_profile &&
             !lsm_enabled("/sys/module/apparmor/parameters/enabled"))
                 return berr_make(err, 0, "process.apparmorProfile: AppArmor is not enabled on this host");
-        if (((s->process.selinux_label && *s->process.selinux_label) ||
-             (s->linux_.mount_label && *s->linux_.mount_label)) &&
-            access("/sys/fs/selinux/enforce", F_OK) < 0)
+        /* Without SELinux only the process label would confine; mountLabel
+         * labels files for it and has nothing to do (as runc and crun). */
+        if (s->process.selinux_label && *s->process.selinux_label && access("/sys/fs/selinux/enforce", F_OK) < 0)
                 return berr_make(err, 0, "process.selinuxLabel: SELinux is not enabled on this host");
         if (s->linux_.intel_rdt)
                 return berr_make(err, ENOTSUP, "linux.intelRdt: Intel RDT is not supported");

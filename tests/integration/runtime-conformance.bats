@@ -78,3 +78,13 @@ seccomp_enabled() {
                 [[ "$output" == *" unbindable "* ]]
         done
 }
+
+# mountLabel without SELinux was refused as if it were process.selinuxLabel
+# (validation: linux_mount_label).
+@test "linux.mountLabel on a host without SELinux is accepted" {
+        [ ! -e /sys/fs/selinux/enforce ] || skip "SELinux is enabled on this host"
+        bundle_set "$B" '.linux.mountLabel = "system_u:object_r:container_file_t:s0:c1,c2"'
+        run_in echo ran
+        [ "$status" -eq 0 ]
+        [ "$output" = ran ]
+}
