@@ -45,6 +45,9 @@ struct creation {
         int pty_master;
         struct init_ctx ic;
         int64_t created_ns;
+        /* Without a mount namespace: the mount at the rootfs before the init
+         * ran, and the init's bind of it (the container's mounts live below). */
+        uint64_t host_rootfs_before, host_rootfs_mnt;
 };
 
 static int validate_sysctls(const struct oci_spec *s, struct berr **err)
@@ -88,8 +91,15 @@ static int validate(struct creation *cr, struct berr **err)
 
         if (!s->has_process)
                 return berr_make(err, 0, "config.json: process is required to start a container");
-        if (!oci_spec_ns(s, OCI_NS_MNT))
-                return berr_make(err, 0, "linux.namespaces: berth-runtime needs a mount namespace");
+        if (!oci_spec_ns(s, OCI_NS_MNT)) {
+                /* They would change the runtime's own mounts (runc refuses the paths too). */
+                if (s->linux_.masked_paths && s->linux_.masked_paths[0])
+                        return berr_make(err, 0, "linux.maskedPaths: needs a mount namespace");
+                if (s->linux_.readonly_paths && s->linux_.readonly_paths[0])
+                        return berr_make(err, 0, "linux.readonlyPaths: needs a mount namespace");
+                if (s->linux_.rootfs_propagation && *s->linux_.rootfs_propagation)
+                        return berr_make(err, 0, "linux.rootfsPropagation: needs a mount namespace");
+        }
         if (s->process.terminal && detached && !o->console_socket)
                 return berr_make(err, 0, "cannot allocate a tty when detaching without --console-socket");
         if (!s->process.terminal && o->console_socket)
@@ -386,6 +396,8 @@ static int write_state(struct creation *cr, struct berr **err)
                 json_object_object_add(ann, p[0], json_object_new_string(p[1]));
         json_object_object_add(o, "annotations", ann);
         json_object_object_add(o, "cgroup", cgroup_to_json(cr->cg));
+        if (cr->host_rootfs_mnt)
+                json_object_object_add(o, "rootfsMount", json_object_new_uint64(cr->host_rootfs_mnt));
         {
                 const char *txt = json_to_string(o, false);
                 r = write_file_atomic_at(cr->statedir_fd, STATE_FILE, txt, strlen(txt), 0600, err);
@@ -443,6 +455,12 @@ static void creation_abort(struct creation *cr)
         if (cr->cg) {
                 (void)cgroup_signal_all(cr->cg, SIGKILL, NULL);
                 (void)cgroup_destroy(cr->cg, NULL);
+        }
+        /* A mount on the rootfs that appeared while the init ran is its bind. */
+        if (cr->host_rootfs_before) {
+                uint64_t now = mount_id_of(cr->ic.rootfs);
+                if (now != cr->host_rootfs_before)
+                        rootfs_detach_host_bind(cr->ic.rootfs, now);
         }
         if (cr->statedir_created) {
                 _cleanup_close_ int rootfd = open(cr->ctx->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -521,8 +539,12 @@ int container_create(const struct runtime_ctx *ctx, const struct create_opts *o,
                 goto fail;
         if (o->mode == CREATE_MODE_RUN)
                 (void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+        if (!oci_spec_ns(cr.spec, OCI_NS_MNT))
+                cr.host_rootfs_before = mount_id_of(cr.ic.rootfs);
         if (spawn_init(&cr, err) < 0 || drive_init(&cr, err) < 0)
                 goto fail;
+        if (cr.host_rootfs_before)
+                cr.host_rootfs_mnt = mount_id_of(cr.ic.rootfs);
         if (write_state(&cr, err) < 0 || write_pid_file(o->pid_file, cr.pid, err) < 0)
                 goto fail;
         if (o->mode == CREATE_MODE_CREATE) {
@@ -539,6 +561,7 @@ int container_create(const struct runtime_ctx *ctx, const struct create_opts *o,
         r = wait_foreground(cr.pid, cr.pidfd, cr.pty_master, exit_status, err);
         if (r == 0 && !o->keep) {
                 json_object *st = state_for_hooks(&cr, OCI_STATUS_STOPPED);
+                rootfs_detach_host_bind(cr.ic.rootfs, cr.host_rootfs_mnt);
                 r = container_destroy(ctx, o->id, cr.spec, cr.cg, st, err);
                 json_object_put(st);
         }

@@ -50,6 +50,12 @@ int rootfs_pivot(struct init_ctx *c, struct berr **err);
 int rootfs_finalize(struct init_ctx *c, struct berr **err);
 /* After pivot_root and the console: root propagation and read-only root. */
 int rootfs_seal(struct init_ctx *c, struct berr **err);
+/* Without a mount namespace the rootfs bind, and every container mount under
+ * it, is made in the runtime's namespace. mount_id_of() returns the id of the
+ * mount at path (0 if unknown); rootfs_detach_host_bind() detaches the mount
+ * at rootfs if it is still mount mnt_id. */
+uint64_t mount_id_of(const char *path);
+void rootfs_detach_host_bind(const char *rootfs, uint64_t mnt_id);
 /* Parses mount options into mount attributes and fs data (exposed for features and tests). */
 const char *const *mount_option_names(void);
 

@@ -88,3 +88,48 @@ seccomp_enabled() {
         [ "$status" -eq 0 ]
         [ "$output" = ran ]
 }
+
+# Without a mount namespace in the config the container inherits the
+# runtime's, as the spec requires (validation: linux_ns_itype). Its mounts are
+# then made in that namespace: this test runs in a private one of its own, and
+# checks that exec enters the container's root and that delete removes them.
+@test "no mount namespace: the runtime's is shared, exec is chrooted, delete removes the mounts" {
+        bundle_set "$B" 'del(.linux.maskedPaths, .linux.readonlyPaths)
+                | .linux.namespaces |= map(select(.type != "mount"))
+                | .process.args = ["sleep", "100"]'
+        echo 'container-passwd' >"$B/rootfs/etc/hostpasswd-probe"
+        run env RT="$RT" ROOT="$ROOT" B="$B" unshare -m --propagation private -- bash -c '
+                set -e
+                rt() { "$RT" --root "$ROOT" "$@"; }
+                rt create -b "$B" m1
+                rt start m1
+                pid=$(rt state m1 | jq .pid)
+                [ "$(readlink /proc/$pid/ns/mnt)" = "$(readlink /proc/self/ns/mnt)" ]
+                grep -qF " $B/rootfs/proc " /proc/self/mountinfo
+                rt exec m1 cat /etc/hostpasswd-probe
+                rt delete --force m1
+                if grep -F " $B/rootfs" /proc/self/mountinfo; then echo "mounts left behind"; exit 1; fi
+                jq ".process.args = [\"true\"]" "$B/config.json" >"$B/config.json.new"
+                mv "$B/config.json.new" "$B/config.json"
+                rt run -b "$B" m0
+                if grep -F " $B/rootfs" /proc/self/mountinfo; then echo "mounts left behind by run"; exit 1; fi
+                echo done'
+        echo "$output"
+        [ "$status" -eq 0 ]
+        [ "${lines[0]}" = container-passwd ]
+        [ "${lines[1]}" = done ]
+}
+
+@test "no mount namespace: maskedPaths, readonlyPaths and rootfsPropagation are refused" {
+        bundle_set "$B" '.linux.namespaces |= map(select(.type != "mount"))'
+        run rt run -b "$B" m2
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"linux.maskedPaths: needs a mount namespace"* ]]
+        bundle_set "$B" 'del(.linux.maskedPaths) | .linux.rootfsPropagation = "private"'
+        run rt run -b "$B" m2
+        [[ "$output" == *"linux.readonlyPaths: needs a mount namespace"* ]]
+        bundle_set "$B" 'del(.linux.readonlyPaths)'
+        run rt run -b "$B" m2
+        [[ "$output" == *"linux.rootfsPropagation: needs a mount namespace"* ]]
+        assert_gone m2
+}
