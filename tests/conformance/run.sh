@@ -21,8 +21,9 @@
 # unmounted there (crun refuses hybrid hosts whose cgroup2 mount has
 # controllers).  Every runtime keeps its state under OUTDIR/<runtime>/root
 # (through a wrapper that adds --root) and the tests their bundles under
-# OUTDIR/<runtime>/tmp (TMPDIR): containers left behind are force-deleted and
-# bundles removed at the end.  See docs/CONFORMANCE.md.
+# OUTDIR/<runtime>/tmp (TMPDIR): containers left behind are force-deleted,
+# bundles removed, and the empty parent cgroups the cgroup tests leave
+# (testdir/cgrouptest) removed at the end.  See docs/CONFORMANCE.md.
 set -u
 
 usage() {
@@ -138,6 +139,17 @@ else
 	mapfile -t test_bins < <(ls "$rtools"/validation/*/*.t | sort)
 fi
 
+# The linux_cgroups_* tests use cgroupsPath /cgrouptest and
+# testdir/cgrouptest/container; runtimes remove only the leaf.  The empty
+# parents are removed after each runtime, unless they were there before.
+new_cgroups=()
+for h in /sys/fs/cgroup/*/; do
+	h=${h%/}
+	[ -e "$h/cgroup.procs" ] || continue
+	[ -e "$h/testdir" ] || new_cgroups+=("$h/testdir/cgrouptest" "$h/testdir")
+	[ -e "$h/cgrouptest" ] || new_cgroups+=("$h/cgrouptest")
+done
+
 for r in "${runtimes[@]}"; do
 	path=$(resolve_runtime "$r") || { echo "run.sh: runtime $r not found" >&2; exit 2; }
 	dir=$outdir/$(basename "$r")
@@ -154,6 +166,9 @@ for r in "${runtimes[@]}"; do
 	if ! grep -qF " $dir/tmp/" /proc/self/mountinfo; then
 		rm -rf -- "$dir/tmp"
 	fi
+	for c in "${new_cgroups[@]}"; do
+		[ -d "$c" ] && rmdir "$c" 2>/dev/null
+	done
 done
 
 echo
