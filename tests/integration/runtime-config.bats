@@ -284,7 +284,10 @@ EOS
         rt create -b "$B" h1
         pid=$(rt state h1 | jq .pid)
         [ "$(cut -d' ' -f1 "$T/hooks.log" | tr '\n' ' ')" = "prestart createRuntime createContainer " ]
-        grep -q "^prestart creating h1 $pid$" "$T/hooks.log"
+        # Status "created" as crun reports it (runtime-tools: hooks_stdin).
+        grep -q "^prestart created h1 $pid$" "$T/hooks.log"
+        grep -q "^createRuntime created h1 $pid$" "$T/hooks.log"
+        grep -q "^createContainer created h1 $pid$" "$T/hooks.log"
         rt start h1
         grep -q "^poststart running h1 $pid$" "$T/hooks.log"
         rt delete --force h1
