@@ -64,7 +64,7 @@ struct monitor {
         int wait_status;
         int64_t exited_ns, started_mono, exited_mono;
 
-        bool stop; /* SIGTERM/SIGINT: no more restarts */
+        bool stop; /* SIGTERM/SIGINT/SIGUSR1: no more restarts */
         int64_t backoff_ns;
         struct monitor_state st;
         struct ctrlog_writer *log;
@@ -581,6 +581,11 @@ static void handle_signals(struct monitor *m)
                         if (m->pid > 0 && !m->exited && kill(m->pid, (int)si.ssi_signo) < 0)
                                 log_warn("forward signal %u to pid %d: %m", si.ssi_signo, (int)m->pid);
                         break;
+                case SIGUSR1:
+                        /* The engine stops the container itself (its own stop signal, or a
+                         * kill): only the restart policy must know. */
+                        m->stop = true;
+                        break;
                 default:
                         break; /* SIGHUP: a daemon has no terminal to lose */
                 }
@@ -896,6 +901,7 @@ int monitor_setup(const struct monitor_config *cfg, struct monitor **out, pid_t 
         sigaddset(&set, SIGTERM);
         sigaddset(&set, SIGINT);
         sigaddset(&set, SIGHUP);
+        sigaddset(&set, SIGUSR1);
         if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
                 return berr_errno(err, "block signals");
         m->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
