@@ -72,6 +72,10 @@ int engine_open(const struct engine_open_opts *o, struct engine **out, struct be
         }
         e->db = e->store->db;
         sqlite3_busy_timeout(e->db, (int)e->cfg.db_busy_timeout_ms);
+        /* Every berth process opens and closes the database: the last one to close
+         * would checkpoint and sync the WAL each time. SQLite's auto-checkpoint
+         * still bounds the WAL. */
+        sqlite3_db_config(e->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
         if (engine_db_migrate(e->db, err) < 0)
                 return -1;
         if (mkdirat(e->store->root_fd, "containers", 0700) < 0 && errno != EEXIST)

@@ -581,6 +581,7 @@ static int remove_state_dir(struct engine *e, const char *id, struct berr **err)
 static int cleanup_locked(struct engine *e, struct container *c, struct berr **err)
 {
         _cleanup_free_ char *state_dir = engine_state_dir(e, c->id);
+        bool finishing = false;
         int r;
 
         if (!state_dir)
@@ -590,12 +591,19 @@ static int cleanup_locked(struct engine *e, struct container *c, struct berr **e
         r = monitor_probe(state_dir, err);
         if (r < 0)
                 return r;
-        if (r > 0)
-                return eng_err(err, EBUSY, "container %s is still running", c->name);
+        if (r > 0) {
+                /* A monitor that recorded the exit for good only deletes the runtime's
+                 * container (--cleanup) and leaves: the rest needs not wait for it. */
+                struct monitor_state ms;
+                finishing = monitor_state_read(state_dir, &ms, NULL) == 0 && ms.status == MONITOR_EXITED;
+                monitor_state_clear(&ms);
+                if (!finishing)
+                        return eng_err(err, EBUSY, "container %s is still running", c->name);
+        }
         if (c->phase == CONTAINER_PHASE_STARTED)
                 absorb_monitor_state(e, c, state_dir);
         /* A monitor killed -9 never deleted its container (nor killed it). */
-        if (runtime_has(e, c) &&
+        if (!finishing && runtime_has(e, c) &&
             engine_runtime_run(e, c, (const char *const[]){"delete", "--force", c->id, NULL}, err) < 0)
                 return -1;
         if (engine_network_teardown(e, c, err) < 0)
@@ -666,6 +674,10 @@ int engine_container_start(struct engine *e, const char *id, struct attach_conn 
                 return -1;
         r = st.status;
         container_state_done(&st);
+        /* A monitor still finishing the last run holds the runtime's container. */
+        if (r == CONTAINER_EXITED && c->phase == CONTAINER_PHASE_STARTED &&
+            engine_monitor_wait_gone(state_dir, 30000, err) < 0)
+                return -1;
         switch (r) {
         case CONTAINER_RUNNING:
         case CONTAINER_PAUSED:
@@ -980,7 +992,8 @@ int engine_container_remove(struct engine *e, const char *id, bool force, struct
                         engine_runtime_run(e, c, (const char *const[]){"resume", c->id, NULL}, NULL);
                 signal_container(e, c, SIGKILL, NULL);
         }
-        if (c->phase == CONTAINER_PHASE_STARTED || c->phase == CONTAINER_PHASE_REMOVING) {
+        if ((c->phase == CONTAINER_PHASE_STARTED || c->phase == CONTAINER_PHASE_REMOVING) &&
+            status != CONTAINER_EXITED) {
                 /* The monitor records the exit and lets go; one that hangs is killed. */
                 if (engine_monitor_wait_gone(state_dir, 10000, NULL) < 0) {
                         monitor_signal(state_dir, SIGKILL, NULL);

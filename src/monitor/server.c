@@ -65,6 +65,7 @@ struct monitor {
         int64_t exited_ns, started_mono, exited_mono;
 
         bool stop; /* SIGTERM/SIGINT/SIGUSR1: no more restarts */
+        bool created_before; /* a restart: start is always the monitor's job */
         int64_t backoff_ns;
         struct monitor_state st;
         struct ctrlog_writer *log;
@@ -294,7 +295,8 @@ static int start_instance(struct monitor *m, struct berr **err)
 {
         int r;
 
-        if (m->cfg->start) {
+        /* Without --start the engine starts the first run (after attaching); restarts are ours. */
+        if (m->cfg->start || m->created_before) {
                 r = runtime_do(m, (const char *const[]){"start", m->cfg->id, NULL}, err);
                 if (r < 0) {
                         _cleanup_berr_ struct berr *e = NULL;
@@ -791,6 +793,7 @@ static int restart_container(struct monitor *m, struct berr **err)
         r = runtime_delete(m, err);
         if (r < 0)
                 return r;
+        m->created_before = true;
         r = create_instance(m, err);
         if (r < 0)
                 return r;

@@ -163,10 +163,9 @@ int cmd_exec(struct berth_ctx *ctx, int argc, char **argv)
                 else
                         proxy_terminal(x.pty_master, interactive);
         }
+        /* A runtime that could not run the process said why on our stderr already. */
         if (engine_exec_wait(e, &x, &code, &err) < 0)
                 code = berth_fail(&err, EXIT_BERTH);
-        else if (err)
-                berth_fail(&err, code);
         engine_exec_done(&x);
         return code;
 }
