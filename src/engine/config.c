@@ -37,6 +37,7 @@ void engine_config_done(struct engine_config *c)
         free(c->log_driver);
         free(c->seccomp_profile);
         free(c->init_path);
+        free(c->cgroup_parent);
         free(c->network_config_dir);
         free(c->cni_path);
         free(c->default_network);
@@ -196,15 +197,15 @@ int engine_config_parse(const char *buf, size_t len, const char *what, struct en
 {
         static const char *const keys[] = {"runtime",     "runtimes",       "monitorPath", "logDriver",
                                            "logSizeMax",  "stopTimeout",    "dbBusyTimeout",
-                                           "seccompProfile", "initPath",    "network"};
+                                           "seccompProfile", "initPath",    "network",
+                                           "cgroupParent"};
         json_object *o = NULL, *v;
         int64_t n;
         int r = -1;
 
-        if (defaults(c, err) < 0)
-                return -1;
-        if (json_parse_buf(buf, len, what, &o, err) < 0)
-                return -1;
+        *c = (struct engine_config){0};
+        if (defaults(c, err) < 0 || json_parse_buf(buf, len, what, &o, err) < 0)
+                goto out;
         if (!json_object_is_type(o, json_type_object)) {
                 eng_err(err, EINVAL, "%s: want a JSON object", what);
                 goto out;
@@ -227,7 +228,8 @@ int engine_config_parse(const char *buf, size_t len, const char *what, struct en
             get_string(o, what, "monitorPath", &c->monitor_path, err) < 0 ||
             get_string(o, what, "logDriver", &c->log_driver, err) < 0 ||
             get_string(o, what, "seccompProfile", &c->seccomp_profile, err) < 0 ||
-            get_string(o, what, "initPath", &c->init_path, err) < 0)
+            get_string(o, what, "initPath", &c->init_path, err) < 0 ||
+            get_string(o, what, "cgroupParent", &c->cgroup_parent, err) < 0)
                 goto out;
         if (!streq(c->log_driver, "k8s-file") && !streq(c->log_driver, "json-file") &&
             !streq(c->log_driver, "none")) {
@@ -251,7 +253,8 @@ int engine_config_parse(const char *buf, size_t len, const char *what, struct en
                 goto out;
         r = 0;
 out:
-        json_object_put(o);
+        if (o)
+                json_object_put(o);
         if (r < 0)
                 engine_config_done(c);
         return r;
@@ -263,7 +266,6 @@ int engine_config_load(const char *path, bool required, struct engine_config *c,
         size_t len;
         int fd;
 
-        *c = (struct engine_config){0};
         fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
                 if (errno == ENOENT && !required)

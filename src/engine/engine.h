@@ -54,6 +54,7 @@ struct engine_config {
         unsigned db_busy_timeout_ms;
         char *seccomp_profile;  /* default profile; NULL: the installed data/seccomp/default.json */
         char *init_path;        /* --init binary; NULL: catatonit */
+        char *cgroup_parent;    /* default --cgroup-parent; NULL: /berth */
         /* Networking (src/network); NULL: its defaults. */
         char *network_config_dir;
         char *cni_path;

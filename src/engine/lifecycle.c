@@ -247,6 +247,7 @@ int engine_container_create(struct engine *e, const struct engine_create_opts *o
         struct create_state cs = {.e = e};
         struct engine_spec_ctx ctx = {0};
         struct engine_image_config eimg;
+        struct engine_run_opts run;
         enum network_mode mode = NETWORK_MODE_BRIDGE;
         const char *net_arg = o->run.network;
         json_object *cfg, *labels, *netj;
@@ -363,7 +364,10 @@ int engine_container_create(struct engine *e, const struct engine_create_opts *o
                                 o->run.mounts[i].volume_name ? o->run.mounts[i].volume_name : o->run.mounts[i].destination);
                         goto fail;
                 }
-        if (engine_spec_build(&eimg, &o->run, &ctx, &spec, err) < 0 || engine_spec_prepare(spec, &ctx, err) < 0 ||
+        run = o->run;
+        if (!run.cgroup_parent)
+                run.cgroup_parent = e->cfg.cgroup_parent;
+        if (engine_spec_build(&eimg, &run, &ctx, &spec, err) < 0 || engine_spec_prepare(spec, &ctx, err) < 0 ||
             engine_spec_write_bundle(spec, dir, err) < 0)
                 goto fail;
 
