@@ -129,3 +129,11 @@ char *engine_netns_name(const char *id);
  * twice. Returns the fd; ENOENT (a plain error) when the directory is gone.
  */
 int engine_container_lock(const struct engine *e, const char *id, bool wait, struct berr **err);
+
+/*
+ * `berth system check`: the database's own consistency (SQLite quick_check)
+ * and containers against their directories and writable layers. With
+ * repair, records without their files are removed and directories without a
+ * record deleted. Findings are appended to *problems and *repairs.
+ */
+int engine_check(struct engine *e, bool repair, char ***problems, char ***repairs, struct berr **err);

@@ -17,8 +17,17 @@ int berth_engine(struct berth_ctx *ctx, struct engine **out, struct berr **err)
         struct engine_open_opts o = {.root = ctx->root, .runroot = ctx->runroot, .config = ctx->config};
 
         if (!ctx->engine) {
-                if (berth_store(ctx, &o.store, err) < 0 || engine_open(&o, &ctx->engine, err) < 0)
+                if (berth_store(ctx, &o.store, err) < 0 || engine_open(&o, &ctx->engine, err) < 0) {
+                        /* A damaged database: say where to go from here. */
+                        if (err && *err && strstr((*err)->msg, "berth.db") && !strstr((*err)->msg, "locked")) {
+                                char *msg = NULL;
+                                if (asprintf(&msg, "%s (see `berth system check`)", (*err)->msg) >= 0) {
+                                        free((*err)->msg);
+                                        (*err)->msg = msg;
+                                }
+                        }
                         return -1;
+                }
         }
         *out = ctx->engine;
         return 0;
