@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "basic/fileio.h"
@@ -196,6 +197,79 @@ static int container_ns_path(struct engine *e, const char *flag, const char *mod
         return 0;
 }
 
+/* "1.2.0", "1.0.2-dev" -> comparable number (the suffix sorts before the release, as in semver). */
+static long version_rank(const char *v)
+{
+        unsigned a = 0, b = 0, c = 0;
+        int n = 0;
+
+        if (sscanf(v, "%u.%u.%u%n", &a, &b, &c, &n) < 3)
+                return -1;
+        return ((long)a * 1000 + b) * 1000 * 2 + (long)c * 2 + (v[n] == '-' ? 0 : 1);
+}
+
+/*
+ * Runtimes older than the spec version berth writes may refuse it (crun 1.8
+ * does); the features command (runc >= 1.1, berth-runtime) says the highest
+ * one a runtime takes, and a runtime without it is taken to predate 1.1.
+ */
+static int fit_oci_version(const struct engine_runtime_choice *rt, json_object *config, struct berr **err)
+{
+        _cleanup_strv_free_ char **argv = NULL;
+        const char *have = json_object_get_string(json_object_object_get(config, "ociVersion"));
+        const char *max = "1.0.2-dev";
+        json_object *features = NULL;
+        _cleanup_free_ char *out = NULL;
+        int fds[2], status;
+        size_t len = 0;
+        pid_t pid;
+
+        if (streq(rt->name, ENGINE_DEFAULT_RUNTIME) || !have)
+                return 0;
+        if (strv_extend(&argv, rt->path) < 0)
+                return berr_make(err, ENOMEM, "runtime features");
+        STRV_FOREACH (a, rt->args)
+                if (strv_extend(&argv, *a) < 0)
+                        return berr_make(err, ENOMEM, "runtime features");
+        if (strv_extend(&argv, "features") < 0 || pipe2(fds, O_CLOEXEC) < 0)
+                return berr_make(err, ENOMEM, "runtime features");
+        pid = fork();
+        if (pid == 0) {
+                int null_fd = open("/dev/null", O_RDWR);
+                dup2(null_fd, 0);
+                dup2(fds[1], 1);
+                dup2(null_fd, 2);
+                execv(argv[0], argv);
+                _exit(127);
+        }
+        close(fds[1]);
+        if (pid > 0) {
+                out = malloc(65536);
+                while (out && len < 65535) {
+                        ssize_t n = read(fds[0], out + len, 65535 - len);
+                        if (n < 0 && errno == EINTR)
+                                continue;
+                        if (n <= 0)
+                                break;
+                        len += (size_t)n;
+                }
+                while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                        ;
+                if (out && WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
+                    json_parse_buf(out, len, "runtime features", &features, NULL) == 0) {
+                        json_object *m = json_object_object_get(features, "ociVersionMax");
+                        if (json_object_is_type(m, json_type_string))
+                                max = json_object_get_string(m);
+                }
+        }
+        close(fds[0]);
+        if (version_rank(max) >= 0 && version_rank(max) < version_rank(have))
+                json_object_object_add(config, "ociVersion", json_object_new_string(max));
+        if (features)
+                json_object_put(features);
+        return 0;
+}
+
 struct create_state {
         struct engine *e;
         char id[65];
@@ -367,8 +441,8 @@ int engine_container_create(struct engine *e, const struct engine_create_opts *o
         run = o->run;
         if (!run.cgroup_parent)
                 run.cgroup_parent = e->cfg.cgroup_parent;
-        if (engine_spec_build(&eimg, &run, &ctx, &spec, err) < 0 || engine_spec_prepare(spec, &ctx, err) < 0 ||
-            engine_spec_write_bundle(spec, dir, err) < 0)
+        if (engine_spec_build(&eimg, &run, &ctx, &spec, err) < 0 || fit_oci_version(&rt, spec->config, err) < 0 ||
+            engine_spec_prepare(spec, &ctx, err) < 0 || engine_spec_write_bundle(spec, dir, err) < 0)
                 goto fail;
 
         /* What later commands need, decided once. */
