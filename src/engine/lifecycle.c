@@ -126,7 +126,8 @@ static int parse_log_opts(const struct engine *e, const struct engine_create_opt
 
         /* docker's name for its default driver is json-file, podman's k8s-file: both are known. */
         if (ctrlog_parse_driver(driver, &d) < 0)
-                return eng_err(err, EINVAL, "--log-driver: unknown driver `%s` (k8s-file, json-file, none)", driver);
+                return eng_err(err, EINVAL, "--log-driver: unknown driver `%s` (k8s-file, json-file, none)",
+                               driver);
         for (const char *const *l = o->log_opts; l && *l; l++) {
                 const char *v = strchr(*l, '=');
                 if (!v)
@@ -136,7 +137,8 @@ static int parse_log_opts(const struct engine *e, const struct engine_create_opt
                         if (engine_parse_size("--log-opt max-size", v, &size_max, err) < 0)
                                 return -1;
                 } else if (strneq(*l, "max-file=", 9)) {
-                        if (engine_parse_int("--log-opt max-file", v, 1, CTRLOG_MAX_FILES, &max_files, err) < 0)
+                        if (engine_parse_int("--log-opt max-file", v, 1, CTRLOG_MAX_FILES, &max_files, err) <
+                            0)
                                 return -1;
                 } else {
                         return eng_err(err, EINVAL, "--log-opt: unknown option `%.*s` (max-size, max-file)",
@@ -150,7 +152,8 @@ static int parse_log_opts(const struct engine *e, const struct engine_create_opt
 }
 
 /* What docker shows as Config.Entrypoint and Config.Cmd. */
-static void entrypoint_cmd_json(const struct image_config *img, const struct engine_run_opts *o, json_object *cfg)
+static void entrypoint_cmd_json(const struct image_config *img, const struct engine_run_opts *o,
+                                json_object *cfg)
 {
         json_object *ep, *cmd;
 
@@ -298,12 +301,15 @@ static int validate_create(const struct engine *e, const struct engine_create_op
                 return eng_err(err, EINVAL, "no image given");
         if (o->name && !container_name_valid(o->name))
                 return eng_err(err, EINVAL,
-                               "invalid container name \"%s\", only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", o->name);
+                               "invalid container name \"%s\", only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
+                               o->name);
         if (restart_policy_parse(o->restart ? o->restart : "no", &rp, err) < 0)
-                return eng_err(err, EINVAL, "--restart: invalid policy `%s` (no, on-failure[:N], always)", o->restart);
+                return eng_err(err, EINVAL, "--restart: invalid policy `%s` (no, on-failure[:N], always)",
+                               o->restart);
         if (o->rm && rp.mode != RESTART_NO)
                 return eng_err(err, EINVAL, "conflicting options: --restart and --rm");
-        if (o->stop_timeout && engine_parse_int("--stop-timeout", o->stop_timeout, -1, 24 * 3600, &v, err) < 0)
+        if (o->stop_timeout &&
+            engine_parse_int("--stop-timeout", o->stop_timeout, -1, 24 * 3600, &v, err) < 0)
                 return -1;
         return 0;
 }
@@ -401,23 +407,23 @@ int engine_container_create(struct engine *e, const struct engine_create_opts *o
                 }
         }
         eimg = (struct engine_image_config){
-                .user = img->user,
-                .working_dir = img->working_dir,
-                .stop_signal = img->stop_signal,
-                .entrypoint = img->entrypoint,
-                .cmd = img->cmd,
-                .env = img->env,
-                .exposed_ports = img->exposed_ports,
-                .volumes = img->volumes,
-                .labels = img->labels,
+            .user = img->user,
+            .working_dir = img->working_dir,
+            .stop_signal = img->stop_signal,
+            .entrypoint = img->entrypoint,
+            .cmd = img->cmd,
+            .env = img->env,
+            .exposed_ports = img->exposed_ports,
+            .volumes = img->volumes,
+            .labels = img->labels,
         };
         ctx = (struct engine_spec_ctx){
-                .id = c->id,
-                .name = c->name,
-                .rootfs = rootfs,
-                .files_dir = shared_files ? shared_files : userdata,
-                .seccomp_profile = e->cfg.seccomp_profile,
-                .init_path = e->cfg.init_path,
+            .id = c->id,
+            .name = c->name,
+            .rootfs = rootfs,
+            .files_dir = shared_files ? shared_files : userdata,
+            .seccomp_profile = e->cfg.seccomp_profile,
+            .init_path = e->cfg.init_path,
         };
         ctx.ns_paths[OCI_NS_NET] = ns_net ? ns_net : netns;
         ctx.ns_paths[OCI_NS_PID] = ns_pid;
@@ -434,15 +440,18 @@ int engine_container_create(struct engine *e, const struct engine_create_opts *o
         }
         for (size_t i = 0; i < o->run.n_mounts; i++)
                 if (o->run.mounts[i].type == ENGINE_MOUNT_VOLUME && !o->run.mounts[i].source) {
-                        eng_err(err, ENOTSUP, "-v %s: named volumes are not available yet (bind mounts and tmpfs are)",
-                                o->run.mounts[i].volume_name ? o->run.mounts[i].volume_name : o->run.mounts[i].destination);
+                        eng_err(err, ENOTSUP,
+                                "-v %s: named volumes are not available yet (bind mounts and tmpfs are)",
+                                o->run.mounts[i].volume_name ? o->run.mounts[i].volume_name
+                                                             : o->run.mounts[i].destination);
                         goto fail;
                 }
         run = o->run;
         if (!run.cgroup_parent)
                 run.cgroup_parent = e->cfg.cgroup_parent;
-        if (engine_spec_build(&eimg, &run, &ctx, &spec, err) < 0 || fit_oci_version(&rt, spec->config, err) < 0 ||
-            engine_spec_prepare(spec, &ctx, err) < 0 || engine_spec_write_bundle(spec, dir, err) < 0)
+        if (engine_spec_build(&eimg, &run, &ctx, &spec, err) < 0 ||
+            fit_oci_version(&rt, spec->config, err) < 0 || engine_spec_prepare(spec, &ctx, err) < 0 ||
+            engine_spec_write_bundle(spec, dir, err) < 0)
                 goto fail;
 
         /* What later commands need, decided once. */
@@ -469,10 +478,11 @@ int engine_container_create(struct engine *e, const struct engine_create_opts *o
                 json_object_object_add(labels, l[0], json_object_new_string(l[1]));
         json_object_object_add(cfg, "labels", labels);
         netj = json_object_new_object();
-        json_object_object_add(netj, "mode", json_object_new_string(ns_net                        ? "container"
-                                                                   : mode == NETWORK_MODE_NONE ? "none"
-                                                                   : mode == NETWORK_MODE_HOST ? "host"
-                                                                                               : "bridge"));
+        json_object_object_add(netj, "mode",
+                               json_object_new_string(ns_net                      ? "container"
+                                                      : mode == NETWORK_MODE_NONE ? "none"
+                                                      : mode == NETWORK_MODE_HOST ? "host"
+                                                                                  : "bridge"));
         if (network)
                 json_object_object_add(netj, "name", json_object_new_string(network));
         if (netns)
@@ -527,13 +537,14 @@ static char **monitor_argv(struct engine *e, const struct container *c, const ch
         _cleanup_free_ char *bundle = engine_container_dir(e, c->id);
         json_object *args = container_cfg(c, "runtimeArgs");
         const char *driver = container_cfg_str(c, "logDriver"), *restart = container_cfg_str(c, "restart");
-        int64_t size_max = container_cfg_int(c, "logSizeMax", 0), max_files = container_cfg_int(c, "logMaxFiles", 1);
+        int64_t size_max = container_cfg_int(c, "logSizeMax", 0),
+                max_files = container_cfg_int(c, "logMaxFiles", 1);
         char num[32];
         int r = 0;
 
         if (!mon) {
-                eng_err(err, ENOENT, "%s not found (install it, or set monitorPath in %s)", ENGINE_MONITOR_NAME,
-                        e->config_path);
+                eng_err(err, ENOENT, "%s not found (install it, or set monitorPath in %s)",
+                        ENGINE_MONITOR_NAME, e->config_path);
                 return NULL;
         }
         if (!rtroot || !bundle)
@@ -544,7 +555,8 @@ static char **monitor_argv(struct engine *e, const struct container *c, const ch
         ADD(c->id);
         ADD("--runtime");
         ADD(c->runtime_path);
-        for (size_t i = 0; json_object_is_type(args, json_type_array) && i < json_object_array_length(args); i++) {
+        for (size_t i = 0; json_object_is_type(args, json_type_array) && i < json_object_array_length(args);
+             i++) {
                 ADD("--runtime-arg");
                 ADD(json_object_get_string(json_object_array_get_idx(args, i)));
         }
@@ -699,7 +711,8 @@ static int cleanup_locked(struct engine *e, struct container *c, struct berr **e
 }
 
 /* Locks and re-reads: another process may have changed or removed it meanwhile. */
-static int lock_container(struct engine *e, const char *id, int *lock, struct container **c, struct berr **err)
+static int lock_container(struct engine *e, const char *id, int *lock, struct container **c,
+                          struct berr **err)
 {
         int fd = engine_container_lock(e, id, true, err), r;
 
@@ -857,7 +870,8 @@ static int current_state(struct engine *e, const char *id, struct container_stat
 }
 
 /* Until the container is not active; deadline_ns 0: no bound. 1: stopped, 0: timed out. */
-static int wait_inactive(struct engine *e, const char *id, int64_t deadline_ns, int *exit_code, struct berr **err)
+static int wait_inactive(struct engine *e, const char *id, int64_t deadline_ns, int *exit_code,
+                         struct berr **err)
 {
         _cleanup_free_ char *state_dir = engine_state_dir(e, id);
 
@@ -972,7 +986,8 @@ int engine_container_stop(struct engine *e, const char *id, int timeout, struct 
         }
         {
                 _cleanup_berr_ struct berr *e2 = NULL;
-                if (signal_container(e, c, SIGKILL, &e2) < 0 && wait_inactive(e, id, time_mono_ns() + 1, NULL, NULL) != 1) {
+                if (signal_container(e, c, SIGKILL, &e2) < 0 &&
+                    wait_inactive(e, id, time_mono_ns() + 1, NULL, NULL) != 1) {
                         berr_move(err, &e2);
                         return -1;
                 }

@@ -22,17 +22,17 @@
 /* What `berth create`/`run` asks for, as typed; validated by create. */
 struct engine_create_opts {
         const char *image;
-        const char *name;     /* NULL: generated */
-        const char *pull;     /* missing (default), always, never, newer (as missing) */
+        const char *name;                  /* NULL: generated */
+        const char *pull;                  /* missing (default), always, never, newer (as missing) */
         const struct pull_opts *pull_opts; /* registry options and progress for a pull; NULL: defaults */
-        const char *platform; /* os/arch[/variant] for a pull */
-        const char *runtime;  /* --runtime NAME|PATH; NULL: the configured default */
-        const char *restart;  /* no, on-failure[:N], always */
+        const char *platform;              /* os/arch[/variant] for a pull */
+        const char *runtime;               /* --runtime NAME|PATH; NULL: the configured default */
+        const char *restart;               /* no, on-failure[:N], always */
         bool rm;
-        const char *log_driver;          /* NULL: the configured default */
-        const char *const *log_opts;     /* max-size=SIZE, max-file=N */
-        const char *stop_timeout;        /* seconds */
-        struct engine_run_opts run;      /* everything the OCI spec is built from */
+        const char *log_driver;      /* NULL: the configured default */
+        const char *const *log_opts; /* max-size=SIZE, max-file=N */
+        const char *stop_timeout;    /* seconds */
+        struct engine_run_opts run;  /* everything the OCI spec is built from */
 };
 
 /* Mode of --pull. */

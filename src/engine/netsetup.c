@@ -68,7 +68,8 @@ static int write_hosts(struct engine *e, const struct container *c, const struct
                 STRV_FOREACH (ip, ips)
                         self |= streq(*ip, peers[i].ip);
                 if (!self)
-                        hosts[n_hosts++] = (struct engine_host_entry){peers[i].ip, (const char *const *)peers[i].names};
+                        hosts[n_hosts++] =
+                            (struct engine_host_entry){peers[i].ip, (const char *const *)peers[i].names};
         }
         ctx.ips = (const char *const *)ips;
         ctx.hosts = hosts;
@@ -105,13 +106,14 @@ int engine_network_setup(struct engine *e, const struct container *c, struct ber
                 return -1;
         if (!streq(path, ni.netns)) {
                 network_netns_remove(&e->net, nsname, NULL);
-                return eng_err(err, EINVAL, "network namespace `%s` is not where the bundle expects it (`%s`)", path,
+                return eng_err(err, EINVAL,
+                               "network namespace `%s` is not where the bundle expects it (`%s`)", path,
                                ni.netns);
         }
         ao = (struct network_attach_opts){
-                .container_id = c->id,
-                .container_name = c->name,
-                .netns = path,
+            .container_id = c->id,
+            .container_name = c->name,
+            .netns = path,
         };
         if (network_attach(&e->net, ni.name, &ao, &a, err) < 0) {
                 network_netns_remove(&e->net, nsname, NULL);

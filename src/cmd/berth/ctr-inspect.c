@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* `berth container inspect` (docker's field names) and `berth inspect`, which tries containers, then images. */
+/* `berth container inspect` (docker's field names) and `berth inspect`, which tries containers, then images.
+ */
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
@@ -16,10 +17,10 @@
 #include "image/snapshot.h"
 
 static const struct berth_usage usage = {
-        .usage = "berth inspect [options] NAME [NAME...]",
-        .summary = "Display the configuration of containers or images",
-        .options = "  -f, --format FORMAT   a Go template (e.g. '{{.State.Status}}', '{{json .Config}}')\n"
-                   "      --type TYPE       container or image (default: containers first, then images)\n",
+    .usage = "berth inspect [options] NAME [NAME...]",
+    .summary = "Display the configuration of containers or images",
+    .options = "  -f, --format FORMAT   a Go template (e.g. '{{.State.Status}}', '{{json .Config}}')\n"
+               "      --type TYPE       container or image (default: containers first, then images)\n",
 };
 
 static json_object *str(const char *s)
@@ -65,9 +66,10 @@ static json_object *state_json(const struct container_state *st)
         json_object *o = json_object_new_object();
 
         json_object_object_add(o, "Status", str(container_status_name(st->status)));
-        json_object_object_add(o, "Running", json_object_new_boolean(st->status == CONTAINER_RUNNING ||
-                                                                        st->status == CONTAINER_PAUSED ||
-                                                                        st->status == CONTAINER_RESTARTING));
+        json_object_object_add(o, "Running",
+                               json_object_new_boolean(st->status == CONTAINER_RUNNING ||
+                                                       st->status == CONTAINER_PAUSED ||
+                                                       st->status == CONTAINER_RESTARTING));
         json_object_object_add(o, "Paused", json_object_new_boolean(st->status == CONTAINER_PAUSED));
         json_object_object_add(o, "Restarting", json_object_new_boolean(st->status == CONTAINER_RESTARTING));
         json_object_object_add(o, "OOMKilled", json_object_new_boolean(st->oom_killed));
@@ -83,13 +85,16 @@ static json_object *state_json(const struct container_state *st)
 
 static json_object *host_config(const struct container *c, json_object *spec)
 {
-        json_object *o = json_object_new_object(), *run = container_cfg(c, "runOpts"), *log = json_object_new_object();
-        json_object *rp = json_object_new_object(), *binds = json_object_new_array(), *logcfg = json_object_new_object();
+        json_object *o = json_object_new_object(), *run = container_cfg(c, "runOpts"),
+                    *log = json_object_new_object();
+        json_object *rp = json_object_new_object(), *binds = json_object_new_array(),
+                    *logcfg = json_object_new_object();
         json_object *res = get(spec, "linux.resources"), *v;
         const char *restart = container_cfg_str(c, "restart"), *colon;
         json_object *mounts = get(run, "mounts");
 
-        for (size_t i = 0; json_object_is_type(mounts, json_type_array) && i < json_object_array_length(mounts); i++) {
+        for (size_t i = 0;
+             json_object_is_type(mounts, json_type_array) && i < json_object_array_length(mounts); i++) {
                 json_object *m = json_object_array_get_idx(mounts, i);
                 _cleanup_free_ char *b = NULL;
                 if (!streq(json_object_get_string(get(m, "type")), "bind"))
@@ -110,11 +115,13 @@ static json_object *host_config(const struct container *c, json_object *spec)
         }
         json_object_object_add(log, "Config", logcfg);
         json_object_object_add(o, "LogConfig", log);
-        json_object_object_add(o, "NetworkMode",
-                               str(get(run, "network") ? json_object_get_string(get(run, "network")) : "bridge"));
+        json_object_object_add(
+            o, "NetworkMode",
+            str(get(run, "network") ? json_object_get_string(get(run, "network")) : "bridge"));
         json_object_object_add(o, "PortBindings", json_object_new_object());
         colon = restart ? strchr(restart, ':') : NULL;
-        json_object_object_add(rp, "Name", colon ? json_object_new_string_len(restart, (int)(colon - restart)) : str(restart));
+        json_object_object_add(
+            rp, "Name", colon ? json_object_new_string_len(restart, (int)(colon - restart)) : str(restart));
         json_object_object_add(rp, "MaximumRetryCount", json_object_new_int(colon ? atoi(colon + 1) : 0));
         json_object_object_add(o, "RestartPolicy", rp);
         json_object_object_add(o, "AutoRemove", json_object_new_boolean(container_cfg_bool(c, "rm")));
@@ -132,17 +139,24 @@ static json_object *host_config(const struct container *c, json_object *spec)
         json_object_object_add(o, "UsernsMode", str(json_object_get_string(get(run, "userns"))));
         json_object_object_add(o, "CgroupnsMode", str(json_object_get_string(get(run, "cgroupns"))));
         json_object_object_add(o, "CgroupParent", str(json_object_get_string(get(run, "cgroupParent"))));
-        json_object_object_add(o, "Privileged", json_object_new_boolean(json_object_get_boolean(get(run, "privileged"))));
-        json_object_object_add(o, "ReadonlyRootfs", json_object_new_boolean(json_object_get_boolean(get(run, "readOnly"))));
+        json_object_object_add(o, "Privileged",
+                               json_object_new_boolean(json_object_get_boolean(get(run, "privileged"))));
+        json_object_object_add(o, "ReadonlyRootfs",
+                               json_object_new_boolean(json_object_get_boolean(get(run, "readOnly"))));
         json_object_object_add(o, "SecurityOpt", opt_list(run, "securityOpts"));
         json_object_object_add(o, "Init", json_object_new_boolean(json_object_get_boolean(get(run, "init"))));
-        json_object_object_add(o, "Memory", json_object_new_int64(json_object_get_int64(get(res, "memory.limit"))));
+        json_object_object_add(o, "Memory",
+                               json_object_new_int64(json_object_get_int64(get(res, "memory.limit"))));
         json_object_object_add(o, "MemoryReservation",
                                json_object_new_int64(json_object_get_int64(get(res, "memory.reservation"))));
-        json_object_object_add(o, "MemorySwap", json_object_new_int64(json_object_get_int64(get(res, "memory.swap"))));
-        json_object_object_add(o, "CpuShares", json_object_new_int64(json_object_get_int64(get(res, "cpu.shares"))));
-        json_object_object_add(o, "CpuQuota", json_object_new_int64(json_object_get_int64(get(res, "cpu.quota"))));
-        json_object_object_add(o, "CpuPeriod", json_object_new_int64(json_object_get_int64(get(res, "cpu.period"))));
+        json_object_object_add(o, "MemorySwap",
+                               json_object_new_int64(json_object_get_int64(get(res, "memory.swap"))));
+        json_object_object_add(o, "CpuShares",
+                               json_object_new_int64(json_object_get_int64(get(res, "cpu.shares"))));
+        json_object_object_add(o, "CpuQuota",
+                               json_object_new_int64(json_object_get_int64(get(res, "cpu.quota"))));
+        json_object_object_add(o, "CpuPeriod",
+                               json_object_new_int64(json_object_get_int64(get(res, "cpu.period"))));
         json_object_object_add(o, "CpusetCpus", str(json_object_get_string(get(res, "cpu.cpus"))));
         json_object_object_add(o, "CpusetMems", str(json_object_get_string(get(res, "cpu.mems"))));
         v = get(res, "pids.limit");
@@ -176,11 +190,13 @@ static json_object *config_json(const struct container *c, json_object *spec)
         json_object_object_add(o, "Entrypoint", copy(container_cfg(c, "entrypoint")));
         json_object_object_add(o, "OnBuild", NULL);
         json_object_object_add(o, "Labels", labels ? json_object_get(labels) : json_object_new_object());
-        snprintf(sig, sizeof(sig), "SIG%s", sigabbrev_np((int)container_cfg_int(c, "stopSignal", SIGTERM))
-                                                ? sigabbrev_np((int)container_cfg_int(c, "stopSignal", SIGTERM))
-                                                : "TERM");
+        snprintf(sig, sizeof(sig), "SIG%s",
+                 sigabbrev_np((int)container_cfg_int(c, "stopSignal", SIGTERM))
+                     ? sigabbrev_np((int)container_cfg_int(c, "stopSignal", SIGTERM))
+                     : "TERM");
         json_object_object_add(o, "StopSignal", str(sig));
-        json_object_object_add(o, "StopTimeout", json_object_new_int64(container_cfg_int(c, "stopTimeout", 10)));
+        json_object_object_add(o, "StopTimeout",
+                               json_object_new_int64(container_cfg_int(c, "stopTimeout", 10)));
         return o;
 }
 
@@ -188,7 +204,8 @@ static json_object *mounts_json(const struct container *c)
 {
         json_object *a = json_object_new_array(), *mounts = get(c->config, "runOpts.mounts");
 
-        for (size_t i = 0; json_object_is_type(mounts, json_type_array) && i < json_object_array_length(mounts); i++) {
+        for (size_t i = 0;
+             json_object_is_type(mounts, json_type_array) && i < json_object_array_length(mounts); i++) {
                 json_object *m = json_object_array_get_idx(mounts, i), *o = json_object_new_object();
                 bool ro = json_object_get_boolean(get(m, "readonly"));
                 json_object_object_add(o, "Type", copy(get(m, "type")));
@@ -198,11 +215,11 @@ static json_object *mounts_json(const struct container *c)
                 json_object_object_add(o, "Destination", copy(get(m, "destination")));
                 json_object_object_add(o, "Mode", str(ro ? "ro" : ""));
                 json_object_object_add(o, "RW", json_object_new_boolean(!ro));
-                json_object_object_add(o, "Propagation",
-                                       str(get(m, "propagation") ? json_object_get_string(get(m, "propagation"))
-                                                                 : streq(json_object_get_string(get(m, "type")), "bind")
-                                                                           ? "rprivate"
-                                                                           : ""));
+                json_object_object_add(
+                    o, "Propagation",
+                    str(get(m, "propagation") ? json_object_get_string(get(m, "propagation"))
+                        : streq(json_object_get_string(get(m, "type")), "bind") ? "rprivate"
+                                                                                : ""));
                 json_object_array_add(a, o);
         }
         return a;
@@ -233,7 +250,8 @@ static json_object *network_json(struct engine *e, const struct container *c)
                                 const char *slash = strchr(v[i]->ips[0].address, '/');
                                 ip = strndup(v[i]->ips[0].address, strcspn(v[i]->ips[0].address, "/"));
                                 json_object_object_add(m, "IPAddress", str(ip));
-                                json_object_object_add(m, "IPPrefixLen", json_object_new_int(slash ? atoi(slash + 1) : 0));
+                                json_object_object_add(m, "IPPrefixLen",
+                                                       json_object_new_int(slash ? atoi(slash + 1) : 0));
                                 json_object_object_add(m, "Gateway", str(v[i]->ips[0].gateway));
                                 json_object_object_add(o, "IPAddress", str(ip));
                                 json_object_object_add(o, "Gateway", str(v[i]->ips[0].gateway));
@@ -278,7 +296,8 @@ static int inspect_one(struct engine *e, const struct container *c, json_object 
         {
                 json_object *args = container_cfg(c, "command"), *rest = json_object_new_array();
                 size_t n = json_object_is_type(args, json_type_array) ? json_object_array_length(args) : 0;
-                json_object_object_add(o, "Path", str(n ? json_object_get_string(json_object_array_get_idx(args, 0)) : ""));
+                json_object_object_add(
+                    o, "Path", str(n ? json_object_get_string(json_object_array_get_idx(args, 0)) : ""));
                 for (size_t i = 1; i < n; i++)
                         json_object_array_add(rest, json_object_get(json_object_array_get_idx(args, i)));
                 json_object_object_add(o, "Args", rest);
@@ -303,7 +322,8 @@ static int inspect_one(struct engine *e, const struct container *c, json_object 
         json_object_object_add(o, "MountLabel", str(""));
         json_object_object_add(o, "ProcessLabel", str(""));
         json_object_object_add(o, "AppArmorProfile", str(""));
-        json_object_object_add(o, "ExecIDs", execs && execs[0] ? engine_json_strv((const char *const *)execs) : NULL);
+        json_object_object_add(o, "ExecIDs",
+                               execs && execs[0] ? engine_json_strv((const char *const *)execs) : NULL);
         json_object_object_add(o, "HostConfig", host_config(c, spec));
         gd = json_object_new_object();
         gdd = json_object_new_object();
@@ -331,11 +351,11 @@ static int inspect_one(struct engine *e, const struct container *c, json_object 
 static int inspect(struct berth_ctx *ctx, int argc, char **argv, const char *type)
 {
         static const struct option opts[] = {
-                {"help", no_argument, NULL, 'h'},
-                {"format", required_argument, NULL, 'f'},
-                {"type", required_argument, NULL, 't'},
-                {"size", no_argument, NULL, 's'},
-                {},
+            {"help", no_argument, NULL, 'h'},
+            {"format", required_argument, NULL, 'f'},
+            {"type", required_argument, NULL, 't'},
+            {"size", no_argument, NULL, 's'},
+            {},
         };
         _cleanup_berr_ struct berr *err = NULL;
         const char *format = NULL;
@@ -354,7 +374,8 @@ static int inspect(struct berth_ctx *ctx, int argc, char **argv, const char *typ
                         break;
                 case 't':
                         if (!streq(optarg, "container") && !streq(optarg, "image"))
-                                return berth_usage_error(&usage, "--type: want container or image, not `%s`", optarg);
+                                return berth_usage_error(&usage, "--type: want container or image, not `%s`",
+                                                         optarg);
                         type = optarg;
                         break;
                 case 's':
@@ -395,7 +416,9 @@ static int inspect(struct berth_ctx *ctx, int argc, char **argv, const char *typ
                                 int n = 1;
                                 /* Images print their own document, in order. */
                                 if (json_object_array_length(arr) && !format) {
-                                        ret = berth_failf(EXIT_BERTH, "inspect: mixing containers and images needs --format");
+                                        ret = berth_failf(
+                                            EXIT_BERTH,
+                                            "inspect: mixing containers and images needs --format");
                                         continue;
                                 }
                                 if (format) {
