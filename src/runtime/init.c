@@ -9,6 +9,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -48,6 +50,22 @@ static int run_hooks_in_container(struct init_ctx *c, enum oci_hook_kind kind, e
         r = hooks_run(c->spec, kind, st, err);
         json_object_put(st);
         return r;
+}
+
+/* A new network namespace starts with loopback down; runc and crun bring it up. */
+static int loopback_up(struct berr **err)
+{
+        _cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        struct ifreq ifr = {.ifr_name = "lo"};
+
+        if (fd < 0)
+                return berr_errno(err, "socket for loopback");
+        if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+                return berr_errno(err, "read flags of lo");
+        ifr.ifr_flags |= IFF_UP;
+        if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+                return berr_errno(err, "bring lo up");
+        return 0;
 }
 
 /* Two-stage entry: join namespaces by path, create the new ones in the
@@ -153,6 +171,8 @@ static int init_run(struct init_ctx *c, int *report_fd, struct berr **err)
                         return berr_errno(err, "become root in the user namespace");
         }
         /* After the cgroup join, so the namespace's root is the container's cgroup. */
+        if ((flags_new & CLONE_NEWNET) && loopback_up(err) < 0)
+                return -1;
         if ((flags_new & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
                 return berr_errno(err, "create cgroup namespace");
         if (rootfs_prepare(c, err) < 0)

@@ -8,9 +8,11 @@ load ../lib/runtime
         [ "$output" = 1 ]
 }
 
-@test "network namespace: only loopback" {
-        run_in sh -c 'ls /sys/class/net'
-        [ "$output" = lo ]
+@test "network namespace: only loopback, and it is up" {
+        run_in sh -c 'ls /sys/class/net; cat /sys/class/net/lo/flags'
+        [ "${lines[0]}" = lo ]
+        # IFF_UP | IFF_LOOPBACK
+        [ "${lines[1]}" = 0x9 ]
 }
 
 @test "uts namespace: hostname and domainname" {
