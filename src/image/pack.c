@@ -31,6 +31,8 @@ struct packer {
         int out_fd;
         bool overlay;
         int64_t mtime_clamp;
+        bool (*skip)(void *userdata, const char *name);
+        void *skip_userdata;
         struct compressor *comp;
         struct digester *dig_tar, *dig_blob;
         uint64_t size, usize, entries;
@@ -215,7 +217,8 @@ static void fill_common(struct packer *p, struct tar_entry *e, const struct stat
 static int pack_file(struct packer *p, int dfd, const char *name, const char *path, const struct stat *st,
                      struct tar_entry *e, struct berr **err)
 {
-        _cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        /* O_NONBLOCK: a FIFO swapped in since the stat (a running container's tree) must not block. */
+        _cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
         uint64_t left = (uint64_t)st->st_size;
         static const char zeros[TAR_BLOCK_SIZE];
 
@@ -257,6 +260,8 @@ static int pack_child(struct packer *p, int dfd, const struct child *c, char *pa
         if (plen + n + 2 >= PATH_MAX)
                 return berr_make(err, ENAMETOOLONG, "`%s%s`: path too long", path, c->out);
         memcpy(path + plen, c->out, n + 1);
+        if (p->skip && p->skip(p->skip_userdata, path))
+                return 0;
         e.name = path;
         e.linkname = "";
         if (!c->name) {
@@ -435,7 +440,11 @@ static int pack_tree(struct packer *p, int dfd, char *path, size_t plen, bool op
 static int pack(int src_dirfd, int out_fd, enum layer_compression c, const struct pack_opts *o, bool overlay,
                 struct pack_result *res, struct berr **err)
 {
-        struct packer p = {.out_fd = out_fd, .overlay = overlay, .mtime_clamp = o ? o->mtime_clamp : -1};
+        struct packer p = {.out_fd = out_fd,
+                           .overlay = overlay,
+                           .mtime_clamp = o ? o->mtime_clamp : -1,
+                           .skip = o ? o->skip : NULL,
+                           .skip_userdata = o ? o->skip_userdata : NULL};
         _cleanup_free_ char *path = malloc(PATH_MAX + 2);
         static const char end[2 * TAR_BLOCK_SIZE];
         int r = -1;

@@ -162,7 +162,7 @@ out:
         return ret;
 }
 
-static int rw_lowers(struct image_store *s, const char *key, char ***out, struct berr **err)
+int snapshot_rw_lowers(struct image_store *s, const char *key, char ***out, struct berr **err)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         _cleanup_free_ char *copy = NULL;
@@ -309,7 +309,7 @@ int snapshot_rw_mount(struct image_store *s, const char *key, const char *target
         bool relative;
         int r;
 
-        if (check_key(key, err) < 0 || rw_lowers(s, key, &lowers, err) < 0)
+        if (check_key(key, err) < 0 || snapshot_rw_lowers(s, key, &lowers, err) < 0)
                 return -1;
         if (asprintf(&upper, "%s/rw/%s/upper", s->root, key) < 0 || asprintf(&work, "%s/rw/%s/work", s->root, key) < 0 ||
             asprintf(&merged, "%s/rw/%s/merged", s->root, key) < 0)

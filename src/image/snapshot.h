@@ -39,6 +39,8 @@ int snapshot_rw_unmount(struct image_store *s, const char *key, const char *targ
 int snapshot_rw_remove(struct image_store *s, const char *key, struct berr **err);
 /* Absolute path of the layer's upper directory (for commit and diff). */
 char *snapshot_rw_upper(struct image_store *s, const char *key);
+/* The chain IDs of its lower layers, top first (for diff). */
+int snapshot_rw_lowers(struct image_store *s, const char *key, char ***out, struct berr **err);
 /* 1 when the writable layer exists, 0 when not. */
 int snapshot_rw_exists(struct image_store *s, const char *key, struct berr **err);
 

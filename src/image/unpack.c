@@ -203,7 +203,7 @@ static int mark_created(struct layer_unpacker *u, const char *rel, const char *n
         _cleanup_free_ char *tmp = NULL;
         size_t len = strlen(rel);
 
-        if (u->o.overlay_whiteouts)
+        if (u->o.overlay_whiteouts || u->o.plain)
                 return 0;
         tmp = strdup(rel);
         if (!tmp)
@@ -265,6 +265,9 @@ static int clear_slot(struct layer_unpacker *u, int pfd, const char *base, bool 
         if (S_ISDIR(st.st_mode)) {
                 if (new_is_dir)
                         return 1;
+                if (u->o.plain)
+                        return berr_make(err, EISDIR, "`%s`: cannot overwrite a directory with a non-directory",
+                                         name);
                 /* pfd itself stays valid: it is the parent, not the removed dir. */
                 _cleanup_berr_ struct berr *e = NULL;
                 if (rm_rf_at(pfd, base, &e) < 0)
@@ -524,9 +527,9 @@ static int on_entry(void *userdata, const struct tar_entry *e, struct berr **err
         }
 
         /* Whiteouts are leaves: anything below one would leave a .wh. name behind. */
-        if (strneq(parent, WH, strlen(WH)) || strstr(parent, "/" WH))
+        if (!u->o.plain && (strneq(parent, WH, strlen(WH)) || strstr(parent, "/" WH)))
                 return berr_make(err, EINVAL, "layer entry `%s`: path goes through a whiteout", e->name);
-        if (strneq(base, WH, strlen(WH))) {
+        if (!u->o.plain && strneq(base, WH, strlen(WH))) {
                 u->discard = true;
                 return do_whiteout(u, e, parent, base, err);
         }

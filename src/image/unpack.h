@@ -35,6 +35,10 @@ struct unpack_opts {
         /* Rootless: keep files owned by the caller; skip trusted.* and
          * security.* xattrs and device nodes that cannot be created. */
         bool no_chown;
+        /* An ordinary archive (berth cp), not a layer: `.wh.` names are files
+         * like any other, and an existing directory is never replaced by a
+         * non-directory (an error, as docker cp says). */
+        bool plain;
         uint64_t max_entries;      /* 0: UNPACK_DEFAULT_MAX_ENTRIES */
         uint64_t max_uncompressed; /* bytes of tar; 0: UNPACK_DEFAULT_MAX_UNCOMPRESSED */
 };
@@ -81,6 +85,10 @@ struct pack_opts {
         int level; /* compression level; 0: gzip 6, zstd 3 */
         /* >= 0: mtimes later than this are clamped to it (SOURCE_DATE_EPOCH); < 0: keep. */
         int64_t mtime_clamp;
+        /* Entries (tar names without a trailing "/") for which skip returns
+         * true are left out with everything below them; NULL: none. */
+        bool (*skip)(void *userdata, const char *name);
+        void *skip_userdata;
 };
 struct pack_result {
         char digest[136];  /* of the bytes written (the blob) */

@@ -64,6 +64,10 @@ static bool keep(const struct filters *f, const struct image_record *r)
                                 if (repo && strneq(repo, "docker.io/library/", 18) &&
                                     (fnmatch(*pat, repo + 18, 0) == 0 || fnmatch(*pat, *n + 18, 0) == 0))
                                         return true;
+                                /* and podman's localhost/ domain of local short names */
+                                if (repo && strneq(repo, "localhost/", 10) &&
+                                    (fnmatch(*pat, repo + 10, 0) == 0 || fnmatch(*pat, *n + 10, 0) == 0))
+                                        return true;
                         }
                 return false;
         }

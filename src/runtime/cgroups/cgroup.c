@@ -578,6 +578,20 @@ int cgroup_create(const struct cgroup_config *cfg, struct cgroup **out, struct b
         return cgroup_create_on(&host, cfg, out, err);
 }
 
+int cgroup_open(const char *cgroups_path, const char *id, struct cgroup **out, struct berr **err)
+{
+        _cleanup_strv_free_ char **paths = NULL;
+        struct cgroup_host host;
+
+        if (cgroup_host_detect(&host, err) < 0)
+                return -1;
+        if (cgroup_resolve_paths(&host, cgroups_path, id, &paths, err) < 0) {
+                cgroup_host_done(&host);
+                return -1;
+        }
+        return cgroup_new(&host, paths, out, err);
+}
+
 int cgroup_update(struct cgroup *cg, json_object *resources, struct berr **err)
 {
         _cleanup_(cgroup_resources_done) struct cgroup_resources res = {};

@@ -28,6 +28,10 @@ struct cgroup_config {
  * defaults (null, zero, full, random, urandom, tty, console, ptmx, pts,
  * tun, and mknod of any device), as runc does. */
 int cgroup_create(const struct cgroup_config *cfg, struct cgroup **out, struct berr **err);
+/* The cgroup an earlier create made for id at cgroups_path (resolved the same
+ * way), on this host, by any runtime with the cgroupfs layout: for reading
+ * statistics and processes. Nothing is created or checked for existence. */
+int cgroup_open(const char *cgroups_path, const char *id, struct cgroup **out, struct berr **err);
 /* Moves pid into the cgroup (all hierarchies). */
 int cgroup_enter(struct cgroup *cg, pid_t pid, struct berr **err);
 /* A directory fd for clone3(CLONE_INTO_CGROUP), or -1 when the backend has
