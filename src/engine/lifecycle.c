@@ -13,6 +13,7 @@
 #include "basic/path.h"
 #include "basic/strv.h"
 #include "basic/timeutil.h"
+#include "events.h"
 #include "image/images.h"
 #include "image/manifest.h"
 #include "image/snapshot.h"
@@ -503,6 +504,7 @@ int engine_container_create(struct engine *e, const struct engine_create_opts *o
         }
         if (container_update_config(e->db, c->id, cfg, err) < 0)
                 goto fail;
+        engine_event_container(e, c, "create", NULL);
         *out = TAKE_PTR(c);
         return 0;
 fail:
@@ -663,6 +665,14 @@ static int remove_state_dir(struct engine *e, const char *id, struct berr **err)
         return rm_rf_at(fd, id, err);
 }
 
+static void emit_die(struct engine *e, const struct container *c, int exit_code)
+{
+        char code[16];
+
+        snprintf(code, sizeof(code), "%d", exit_code);
+        engine_event_container(e, c, "die", (const char *const[]){"exitCode", code, NULL});
+}
+
 /*
  * With the lock held: after the monitor is gone, everything a run holds is
  * given back and the record keeps how it ended. Nothing to do unless the
@@ -706,6 +716,7 @@ static int cleanup_locked(struct engine *e, struct container *c, struct berr **e
                 c->phase = CONTAINER_PHASE_STOPPED;
                 if (container_update_state(e->db, c, err) < 0)
                         return -1;
+                emit_die(e, c, c->exit_code);
         }
         return 0;
 }
@@ -801,8 +812,10 @@ int engine_container_start(struct engine *e, const char *id, struct attach_conn 
                 return start_failed(e, c, state_dir, err);
         if (launch_monitor(e, argv, &res, err) < 0)
                 return start_failed(e, c, state_dir, err);
-        if (!attach)
+        if (!attach) {
+                engine_event_container(e, c, "start", NULL);
                 return 0;
+        }
         if (attach_connect(state_dir, attach, err) < 0 ||
             engine_runtime_run(e, c, (const char *const[]){"start", c->id, NULL}, err) < 0) {
                 _cleanup_berr_ struct berr *e2 = NULL;
@@ -812,6 +825,7 @@ int engine_container_start(struct engine *e, const char *id, struct attach_conn 
                 engine_runtime_run(e, c, (const char *const[]){"kill", c->id, "KILL", NULL}, &e2);
                 return -1;
         }
+        engine_event_container(e, c, "start", NULL);
         return 0;
 }
 
@@ -940,10 +954,18 @@ int engine_container_kill(struct engine *e, const char *id, int sig, struct berr
                 return eng_err(err, EINVAL, "container %s is not running", c->name);
         if (sig == SIGKILL || sig == container_cfg_int(c, "stopSignal", SIGTERM))
                 mark_stopping(e, c->id);
-        return signal_container(e, c, sig, err);
+        if (signal_container(e, c, sig, err) < 0)
+                return -1;
+        {
+                char num[16];
+                snprintf(num, sizeof(num), "%d", sig);
+                engine_event_container(e, c, "kill", (const char *const[]){"signal", num, NULL});
+        }
+        return 0;
 }
 
-int engine_container_stop(struct engine *e, const char *id, int timeout, struct berr **err)
+/* *was_active: it ran, and is stopped now. */
+static int stop_container(struct engine *e, const char *id, int timeout, bool *was_active, struct berr **err)
 {
         _cleanup_container_ struct container *c = NULL;
         struct container_state st = {0};
@@ -965,6 +987,7 @@ int engine_container_stop(struct engine *e, const char *id, int timeout, struct 
         }
         if (!is_active(status))
                 return 0;
+        *was_active = true;
         if (timeout < 0)
                 timeout = (int)container_cfg_int(c, "stopTimeout", e->cfg.stop_timeout);
         sig = (int)container_cfg_int(c, "stopSignal", SIGTERM);
@@ -995,6 +1018,19 @@ int engine_container_stop(struct engine *e, const char *id, int timeout, struct 
         return wait_inactive(e, id, 0, NULL, err) < 0 ? -1 : 0;
 }
 
+int engine_container_stop(struct engine *e, const char *id, int timeout, struct berr **err)
+{
+        _cleanup_container_ struct container *c = NULL;
+        _cleanup_berr_ struct berr *e2 = NULL;
+        bool was_active = false;
+
+        if (stop_container(e, id, timeout, &was_active, err) < 0)
+                return -1;
+        if (was_active && container_get(e->db, id, &c, &e2) > 0)
+                engine_event_container(e, c, "stop", NULL);
+        return 0;
+}
+
 int engine_container_restart(struct engine *e, const char *id, int timeout, struct berr **err)
 {
         _cleanup_free_ char *state_dir = engine_state_dir(e, id);
@@ -1006,7 +1042,15 @@ int engine_container_restart(struct engine *e, const char *id, int timeout, stru
         /* The monitor lets go after recording the exit; start then cleans up first. */
         if (engine_monitor_wait_gone(state_dir, 30000, err) < 0)
                 return -1;
-        return engine_container_start(e, id, NULL, err);
+        if (engine_container_start(e, id, NULL, err) < 0)
+                return -1;
+        {
+                _cleanup_container_ struct container *c = NULL;
+                _cleanup_berr_ struct berr *e2 = NULL;
+                if (container_get(e->db, id, &c, &e2) > 0)
+                        engine_event_container(e, c, "restart", NULL);
+        }
+        return 0;
 }
 
 /* ---- cleanup and remove ------------------------------------------------------------ */
@@ -1015,6 +1059,15 @@ static int remove_locked(struct engine *e, struct container *c, struct berr **er
 {
         _cleanup_berr_ struct berr *e2 = NULL;
 
+        /* Its last run ends here: cleanup sees the record as removing and records nothing. */
+        if (c->phase == CONTAINER_PHASE_STARTED) {
+                struct container_state st;
+                if (container_state_derive(e, c, &st, &e2) == 0) {
+                        emit_die(e, c, st.exit_code);
+                        container_state_done(&st);
+                }
+                berr_freep(&e2);
+        }
         if (c->phase != CONTAINER_PHASE_REMOVING) {
                 if (container_set_phase(e->db, c->id, CONTAINER_PHASE_REMOVING, err) < 0)
                         return -1;
@@ -1028,7 +1081,10 @@ static int remove_locked(struct engine *e, struct container *c, struct berr **er
         }
         if (rm_rf_at(e->containers_fd, c->id, err) < 0)
                 return -1;
-        return container_delete(e->db, c->id, err);
+        if (container_delete(e->db, c->id, err) < 0)
+                return -1;
+        engine_event_container(e, c, "destroy", NULL);
+        return 0;
 }
 
 int engine_container_cleanup(struct engine *e, const char *id, struct berr **err)

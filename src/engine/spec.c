@@ -433,9 +433,8 @@ static void add_i64(json_object *o, const char *key, int64_t v)
         json_object_object_add(o, key, json_object_new_int64(v));
 }
 
-static int resources_json(struct build *b, json_object *res, struct berr **err)
+int engine_spec_resources(const struct engine_run_opts *o, json_object *res, struct berr **err)
 {
-        const struct engine_run_opts *o = b->opts;
         int64_t memory = 0, reservation = 0, swap = 0, nano = 0, shares = 0, quota = 0, period = 0, pids;
         json_object *mem = NULL, *cpu = NULL;
 
@@ -1339,7 +1338,7 @@ static int linux_json(struct build *b, json_object *spec, struct berr **err)
 
         json_object_object_add(spec, "linux", lin);
         json_object_object_add(lin, "resources", res);
-        if (resources_json(b, res, err) < 0)
+        if (engine_spec_resources(b->opts, res, err) < 0)
                 return -EINVAL;
         json_object_object_add(res, "devices", json_object_get(b->dev_rules));
         if (!path_is_absolute(parent) || path_has_dotdot(parent))

@@ -188,6 +188,11 @@ static inline void engine_spec_freep(struct engine_spec **s)
  * (runtime/seccomp-default's resolution for the host's architecture and kernel). */
 int engine_seccomp_resolve(json_object *profile, uint64_t caps, json_object **out, struct berr **err);
 
+/* The memory, cpu and pids parts of linux.resources from the resource flags
+ * of opts (--memory*, --cpus, --cpu-*, --cpuset-*, --pids-limit), validated
+ * as run validates them; `berth update` reuses them. */
+int engine_spec_resources(const struct engine_run_opts *opts, json_object *res, struct berr **err);
+
 /* Image volumes (VOLUME) that no -v/--mount covers: the engine creates an
  * anonymous volume for each, as docker does. */
 int engine_spec_anonymous_volumes(const struct engine_image_config *img, const struct engine_run_opts *opts,

@@ -73,6 +73,20 @@ int cmd_logs(struct berth_ctx *ctx, int argc, char **argv);
 int cmd_exec(struct berth_ctx *ctx, int argc, char **argv);
 int cmd_attach(struct berth_ctx *ctx, int argc, char **argv);
 int cmd_container_cleanup(struct berth_ctx *ctx, int argc, char **argv);
+/* The remaining container commands (one file each). */
+int cmd_cp(struct berth_ctx *ctx, int argc, char **argv);
+int cmd_commit(struct berth_ctx *ctx, int argc, char **argv);
+int cmd_export(struct berth_ctx *ctx, int argc, char **argv);
+int cmd_diff(struct berth_ctx *ctx, int argc, char **argv);
+int cmd_top(struct berth_ctx *ctx, int argc, char **argv);
+int cmd_stats(struct berth_ctx *ctx, int argc, char **argv);
+int cmd_rename(struct berth_ctx *ctx, int argc, char **argv);
+int cmd_pause(struct berth_ctx *ctx, int argc, char **argv);
+int cmd_unpause(struct berth_ctx *ctx, int argc, char **argv);
+int cmd_update(struct berth_ctx *ctx, int argc, char **argv);
+int cmd_events(struct berth_ctx *ctx, int argc, char **argv);
+int cmd_container_prune(struct berth_ctx *ctx, int argc, char **argv);
+int cmd_info(struct berth_ctx *ctx, int argc, char **argv);
 
 /* Prints "Error: msg" to stderr, frees the error, returns code. */
 int berth_fail(struct berr **err, int code);

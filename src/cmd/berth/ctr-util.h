@@ -9,6 +9,7 @@
 #include "berth.h"
 #include "engine/container.h"
 #include "engine/lifecycle.h"
+#include "engine/manage.h"
 #include "monitor/attach.h"
 
 /* Looks up what the user typed; prints docker's error and returns 0 when there is no such container. */
@@ -41,3 +42,9 @@ int ctr_attach_session(struct attach_session *as, struct berr **err);
 /* Exit status of a finished `berth run`/`start -a` when the stream ended
  * without an exit frame: from the container's state. */
 int ctr_exit_code(struct engine *e, const char *id);
+
+/* Removes the stopped containers matching f, printing docker's "Deleted Containers:" list;
+ * *reclaimed gets the bytes their layers held. Returns an exit code. */
+int ctr_prune(struct berth_ctx *ctx, const struct engine_prune_filter *f, uint64_t *reclaimed);
+/* Asks on stderr, answers from stdin: true for y/Y. */
+bool ctr_confirm(const char *text);

@@ -20,31 +20,43 @@ static int cmd_help(struct berth_ctx *ctx, int argc, char **argv);
 static const struct berth_command commands[] = {
         {"help", cmd_help, "Show help", true},
         {"attach", cmd_attach, "Attach to a running container", false},
+        {"commit", cmd_commit, "Create a new image from a container's changes", false},
         {"container", cmd_container_group, "Manage containers", false},
+        {"cp", cmd_cp, "Copy files/folders between a container and the local filesystem", false},
         {"create", cmd_create, "Create but do not start a container", false},
+        {"diff", cmd_diff, "Inspect changes to files or directories on a container's filesystem", false},
+        {"events", cmd_events, "Get real time events from berth", false},
         {"exec", cmd_exec, "Run a process in a running container", false},
+        {"export", cmd_export, "Export a container's filesystem contents as a tar archive", false},
         {"history", cmd_history, "Show the history of an image", false},
         {"image", cmd_image_group, "Manage images", false},
         {"images", cmd_images, "List images in local storage", false},
         {"import", cmd_import, "Import a tarball to create a filesystem image", false},
+        {"info", cmd_info, "Display system-wide information", false},
         {"inspect", cmd_inspect, "Display the configuration of containers or images", false},
         {"kill", cmd_kill, "Kill one or more running containers with a signal", false},
         {"load", cmd_load, "Load image(s) from a tar archive", false},
         {"login", cmd_login, "Log in to a container registry", false},
         {"logout", cmd_logout, "Log out of a container registry", false},
         {"logs", cmd_logs, "Fetch the logs of a container", false},
+        {"pause", cmd_pause, "Pause all processes within one or more containers", false},
         {"ps", cmd_ps, "List containers", false},
         {"pull", cmd_pull, "Pull an image from a registry", false},
         {"push", cmd_push, "Push an image to a registry", false},
+        {"rename", cmd_rename, "Rename a container", false},
         {"restart", cmd_restart, "Restart one or more containers", false},
         {"rm", cmd_rm, "Remove one or more containers", false},
         {"rmi", cmd_rmi, "Remove one or more images from local storage", false},
         {"run", cmd_run, "Run a command in a new container", false},
         {"save", cmd_save, "Save image(s) to an archive", false},
         {"start", cmd_start, "Start one or more containers", false},
+        {"stats", cmd_stats, "Display a live stream of container(s) resource usage statistics", false},
         {"stop", cmd_stop, "Stop one or more running containers", false},
         {"system", cmd_system_group, "Manage berth", false},
         {"tag", cmd_tag, "Add an additional name to a local image", false},
+        {"top", cmd_top, "Display the running processes of a container", false},
+        {"unpause", cmd_unpause, "Unpause all processes within one or more containers", false},
+        {"update", cmd_update, "Update configuration of one or more containers", false},
         {"version", cmd_version, "Display the berth version information", false},
         {"wait", cmd_wait, "Block until containers stop, then print their exit codes", false},
 };
@@ -52,19 +64,30 @@ static const struct berth_command commands[] = {
 static const struct berth_command container_commands[] = {
         {"attach", cmd_attach, "Attach to a running container", false},
         {"cleanup", cmd_container_cleanup, "Clean up after a container (the monitor's exit command)", true},
+        {"commit", cmd_commit, "Create a new image from a container's changes", false},
+        {"cp", cmd_cp, "Copy files/folders between a container and the local filesystem", false},
         {"create", cmd_create, "Create but do not start a container", false},
+        {"diff", cmd_diff, "Inspect changes to files or directories on a container's filesystem", false},
         {"exec", cmd_exec, "Run a process in a running container", false},
+        {"export", cmd_export, "Export a container's filesystem contents as a tar archive", false},
         {"inspect", cmd_container_inspect, "Display the configuration of containers", false},
         {"kill", cmd_kill, "Kill one or more running containers with a signal", false},
         {"list", cmd_ps, "List containers", true},
         {"logs", cmd_logs, "Fetch the logs of a container", false},
         {"ls", cmd_ps, "List containers", false},
+        {"pause", cmd_pause, "Pause all processes within one or more containers", false},
+        {"prune", cmd_container_prune, "Remove all stopped containers", false},
         {"ps", cmd_ps, "List containers", true},
+        {"rename", cmd_rename, "Rename a container", false},
         {"restart", cmd_restart, "Restart one or more containers", false},
         {"rm", cmd_rm, "Remove one or more containers", false},
         {"run", cmd_run, "Run a command in a new container", false},
         {"start", cmd_start, "Start one or more containers", false},
+        {"stats", cmd_stats, "Display a live stream of container(s) resource usage statistics", false},
         {"stop", cmd_stop, "Stop one or more running containers", false},
+        {"top", cmd_top, "Display the running processes of a container", false},
+        {"unpause", cmd_unpause, "Unpause all processes within one or more containers", false},
+        {"update", cmd_update, "Update configuration of one or more containers", false},
         {"wait", cmd_wait, "Block until containers stop, then print their exit codes", false},
 };
 
@@ -89,6 +112,8 @@ static const struct berth_command image_commands[] = {
 static const struct berth_command system_commands[] = {
         {"check", cmd_system_check, "Check storage consistency and repair what can be repaired", false},
         {"df", cmd_system_df, "Show berth disk usage", false},
+        {"events", cmd_events, "Get real time events from berth", false},
+        {"info", cmd_info, "Display system-wide information", false},
         {"prune", cmd_system_prune, "Remove unused data", false},
 };
 
@@ -167,17 +192,6 @@ static int cmd_help(struct berth_ctx *ctx, int argc, char **argv)
         }
         help[0] = argv[1];
         return dispatch(ctx, NULL, commands, ARRAY_SIZE(commands), 2, help);
-}
-
-int cmd_version(struct berth_ctx *ctx, int argc, char **argv)
-{
-        (void)ctx;
-        if (argc > 1 && (streq(argv[1], "--help") || streq(argv[1], "-h"))) {
-                printf("Display the berth version information\n\nUsage:\n  berth version\n");
-                return 0;
-        }
-        printf("Client:       berth\nVersion:      %s\nGit Commit:   %s\n", BERTH_VERSION, BERTH_COMMIT);
-        return 0;
 }
 
 int main(int argc, char **argv)

@@ -4,6 +4,7 @@
 
 #include "basic/strv.h"
 #include "berth.h"
+#include "ctr-util.h"
 #include "image/gc.h"
 #include "image/images.h"
 
@@ -32,17 +33,21 @@ static bool confirm(const char *what)
         return line[0] == 'y' || line[0] == 'Y';
 }
 
-/* Removes dangling (or, with all, unused) images, then collects garbage. */
-static int prune(struct berth_ctx *ctx, bool all, bool quiet_total)
+/* Removes dangling (or, with all, unused) images, then collects garbage. With
+ * system, the stopped containers go first and the totals are printed. */
+static int prune(struct berth_ctx *ctx, bool all, bool system)
 {
         _cleanup_berr_ struct berr *err = NULL;
         struct image_record **v = NULL;
         struct gc_result g;
         struct image_store *s;
-        size_t n = 0;
+        uint64_t reclaimed = 0;
+        size_t n = 0, deleted = 0;
         char sz[32];
         int ret = 0;
 
+        if (system && (ret = ctr_prune(ctx, NULL, &reclaimed)) != 0)
+                return ret;
         if (berth_store(ctx, &s, &err) < 0 || images_list(s, &v, &n, &err) < 0)
                 return berth_fail(&err, EXIT_BERTH);
         for (size_t i = 0; i < n; i++) {
@@ -61,15 +66,19 @@ static int prune(struct berth_ctx *ctx, bool all, bool quiet_total)
                         ret = berth_fail(&err, EXIT_BERTH);
                         break;
                 }
+                if (system && deleted++ == 0)
+                        printf("Deleted Images:\n");
                 printf("%s\n", v[i]->id + 7);
         }
+        if (deleted)
+                printf("\n");
         image_records_free(v, n);
         if (ret)
                 return ret;
         if (image_gc(s, true, &g, &err) < 0)
                 return berth_fail(&err, EXIT_BERTH);
-        if (!quiet_total)
-                fprintf(stderr, "Total reclaimed space: %s\n", human_size(g.bytes, sz, sizeof(sz)));
+        if (system)
+                printf("Total reclaimed space: %s\n", human_size(g.bytes + reclaimed, sz, sizeof(sz)));
         return 0;
 }
 
@@ -114,7 +123,7 @@ int cmd_image_prune(struct berth_ctx *ctx, int argc, char **argv)
         if (!force && !confirm(all ? "all images without at least one container associated with them"
                                    : "all dangling images"))
                 return 0;
-        return prune(ctx, all, true);
+        return prune(ctx, all, false);
 }
 
 int cmd_system_prune(struct berth_ctx *ctx, int argc, char **argv)
@@ -124,8 +133,9 @@ int cmd_system_prune(struct berth_ctx *ctx, int argc, char **argv)
 
         if (r)
                 return r == 1 ? 0 : r;
-        if (!force && !confirm(all ? "all images not used by containers and all unused layers"
-                                   : "all dangling images and all unused layers"))
+        if (!force && !confirm(all ? "all stopped containers, all images not used by containers and all unused "
+                                     "layers"
+                                   : "all stopped containers, all dangling images and all unused layers"))
                 return 0;
-        return prune(ctx, all, false);
+        return prune(ctx, all, true);
 }
