@@ -494,3 +494,18 @@ destroy" ]
         run b info extra
         [ "$status" -eq 125 ]
 }
+
+# ---- leaks (bench/leak.sh does the same with 1000 cycles) -------------------------------
+
+@test "50 run --rm cycles on the bridge leave nothing behind" {
+        b run --rm demo true
+        local i
+        for ((i = 0; i < 50; i++)); do
+                b run --rm demo true
+        done
+        assert_no_leftovers
+        [ -z "$(sqlite3 "file:$ENGINE_T/root/berth.db?mode=ro" 'SELECT id FROM containers')" ]
+        [ -z "$(ip -o link show master "$ENGINE_BRIDGE")" ]
+        [ -z "$(find /sys/fs/cgroup/*/"$ENGINE_CG" -mindepth 1 -type d 2>/dev/null)" ]
+        [ -z "$(find "$ENGINE_T/root/network/ipam" -type f -name "${ENGINE_SUBNET%.0/24}.*")" ]
+}
