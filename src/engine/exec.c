@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -13,6 +14,7 @@
 #include "basic/socket.h"
 #include "basic/strv.h"
 #include "basic/timeutil.h"
+#include "events.h"
 #include "exec.h"
 #include "launch.h"
 #include "lifecycle.h"
@@ -167,6 +169,25 @@ static int spawn_runtime(char *const *argv, bool tty, bool detach, pid_t *pid, s
         return r ? berr_make(err, r, "run `%s`", argv[0]) : 0;
 }
 
+/* docker's exec_create and exec_start, whose actions carry the command line. */
+static void exec_events(struct engine *e, const struct container *c, const char *const *cmd,
+                        const char *session)
+{
+        _cleanup_free_ char *line = NULL, *create = NULL, *start = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&line, &len);
+
+        if (!f)
+                return;
+        for (const char *const *a = cmd; *a; a++)
+                fprintf(f, "%s%s", a == cmd ? "" : " ", *a);
+        if (fclose(f) != 0 || !line || asprintf(&create, "exec_create: %s", line) < 0 ||
+            asprintf(&start, "exec_start: %s", line) < 0)
+                return;
+        engine_event_container(e, c, create, (const char *const[]){"execID", session, NULL});
+        engine_event_container(e, c, start, (const char *const[]){"execID", session, NULL});
+}
+
 int engine_exec_start(struct engine *e, const struct container *c, const struct engine_exec_opts *o,
                       struct engine_exec *x, struct berr **err)
 {
@@ -247,6 +268,8 @@ int engine_exec_start(struct engine *e, const struct container *c, const struct 
         r = exec_session_insert(e->db, &s, NULL);
         json_object_put(cmdj);
         (void)r;
+        snprintf(x->container_id, sizeof(x->container_id), "%s", c->id);
+        exec_events(e, c, o->cmd, x->session_id);
         return 0;
 }
 
@@ -308,7 +331,16 @@ int engine_exec_wait(struct engine *e, struct engine_exec *x, int *exit_code, st
                 *exit_code = engine_exit_code_for(msg);
                 eng_err(err, EIO, "%s", msg);
         }
-        if (!x->detach)
+        if (!x->detach) {
+                _cleanup_container_ struct container *c = NULL;
+                char code[16];
+
                 exec_session_finish(e->db, x->session_id, *exit_code, NULL);
+                snprintf(code, sizeof(code), "%d", *exit_code);
+                if (container_get(e->db, x->container_id, &c, NULL) > 0)
+                        engine_event_container(
+                            e, c, "exec_die",
+                            (const char *const[]){"execID", x->session_id, "exitCode", code, NULL});
+        }
         return 0;
 }

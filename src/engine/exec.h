@@ -27,7 +27,8 @@ struct engine_exec {
         pid_t runtime_pid;
         int pty_master; /* with tty, once the runtime sent it; else -1 */
         char session_id[65];
-        char tmpdir[64]; /* process.json, the console socket, the runtime's log */
+        char container_id[65]; /* for the exec_die event */
+        char tmpdir[64];       /* process.json, the console socket, the runtime's log */
         int console_fd;
         bool detach;
 };

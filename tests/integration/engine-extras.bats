@@ -418,6 +418,19 @@ destroy" ]
         [ -z "$output" ]
         run b events --since "$since" --until "$until" --filter event=start
         [[ "$output" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{9}(Z|[+-][0-9]{2}:[0-9]{2})\ container\ start\ [0-9a-f]{64}\ \(image=demo,\ name=ev1,\ tier=web\)$ ]]
+        # exec: docker's actions with the command line, the session's id and exit code
+        running ev3 demo sleep 100
+        since=$(date +%s.%N)
+        run b exec ev3 sh -c 'exit 4'
+        [ "$status" -eq 4 ]
+        run b events --since "$since" --until "$(date +%s.%N)" --filter container=ev3 --format '{{.Action}}'
+        [ "$output" = "exec_create: sh -c exit 4
+exec_start: sh -c exit 4
+exec_die" ]
+        run b events --since "$since" --until "$(date +%s.%N)" --filter event=exec_die \
+                --format '{{.Actor.Attributes.exitCode}} {{.Actor.Attributes.execID}}'
+        [[ "$output" =~ ^4\ [0-9a-f]{64}$ ]]
+        b rm -f ev3 >/dev/null
         run b events --filter bogus=1 --until 1s
         [ "$status" -eq 125 ]
         run b events --since yesterday-ish
