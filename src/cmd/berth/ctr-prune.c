@@ -34,7 +34,8 @@ int ctr_prune(struct berth_ctx *ctx, const struct engine_prune_filter *f, uint64
         return r < 0 ? berth_fail(&err, EXIT_BERTH) : 0;
 }
 
-bool ctr_confirm(const char *text)
+/* Asks on stderr, answers from stdin: true for y/Y. */
+static bool confirm(const char *text)
 {
         char line[16];
 
@@ -77,7 +78,7 @@ int cmd_container_prune(struct berth_ctx *ctx, int argc, char **argv)
         }
         if (optind < argc)
                 return berth_usage_error(&usage, "\"berth container prune\" accepts no arguments");
-        if (!force && !ctr_confirm("WARNING! This will remove all stopped containers."))
+        if (!force && !confirm("WARNING! This will remove all stopped containers."))
                 return 0;
         ret = ctr_prune(ctx, &f, &reclaimed);
         printf("Total reclaimed space: %s\n", human_size(reclaimed, size, sizeof(size)));

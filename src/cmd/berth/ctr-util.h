@@ -46,5 +46,3 @@ int ctr_exit_code(struct engine *e, const char *id);
 /* Removes the stopped containers matching f, printing docker's "Deleted Containers:" list;
  * *reclaimed gets the bytes their layers held. Returns an exit code. */
 int ctr_prune(struct berth_ctx *ctx, const struct engine_prune_filter *f, uint64_t *reclaimed);
-/* Asks on stderr, answers from stdin: true for y/Y. */
-bool ctr_confirm(const char *text);
