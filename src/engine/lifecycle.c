@@ -913,7 +913,7 @@ static void mark_stopping(struct engine *e, const char *id)
         _cleanup_berr_ struct berr *err = NULL;
 
         if (state_dir)
-                monitor_signal(state_dir, SIGUSR1, &err);
+                monitor_request_stop(state_dir, &err);
 }
 
 static int signal_container(struct engine *e, const struct container *c, int sig, struct berr **err)
@@ -971,7 +971,13 @@ int engine_container_stop(struct engine *e, const char *id, int timeout, struct 
         mark_stopping(e, c->id);
         if (status == CONTAINER_PAUSED)
                 engine_runtime_run(e, c, (const char *const[]){"resume", c->id, NULL}, NULL);
-        if (status != CONTAINER_RESTARTING && timeout > 0) {
+        if (status == CONTAINER_RESTARTING) {
+                /* Between two runs: the monitor checks the stop request before it
+                 * starts the next one, so there is nothing to signal. */
+                r = wait_inactive(e, id, time_mono_ns() + 10 * 1000000000LL, NULL, err);
+                if (r != 0)
+                        return r < 0 ? -1 : 0;
+        } else if (timeout > 0) {
                 if (signal_container(e, c, sig, err) < 0) {
                         /* It may have exited meanwhile. */
                         if (wait_inactive(e, id, time_mono_ns() + 1, NULL, NULL) == 1) {

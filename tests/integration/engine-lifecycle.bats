@@ -238,6 +238,22 @@ teardown() { engine_teardown; }
         [ "$(b inspect -f '{{.RestartCount}}' al)" = "$n" ]
 }
 
+@test "stop wins over a restart policy, whatever the monitor is doing" {
+        # A container that exits at once keeps its monitor between exits, backoffs
+        # and restarts: a stop at any of those moments must be final.
+        for i in 1 2 3 4 5 6; do
+                b run -d --name "sr$i" --network none --restart always demo true >/dev/null
+                sleep "0.$((RANDOM % 4))"
+                b stop -t 1 "sr$i"
+                state_is "sr$i" exited
+                n=$(b inspect -f '{{.RestartCount}}' "sr$i")
+                sleep 0.7
+                state_is "sr$i" exited
+                [ "$(b inspect -f '{{.RestartCount}}' "sr$i")" = "$n" ]
+                b rm "sr$i" >/dev/null
+        done
+}
+
 @test "run -it through a terminal (script)" {
         command -v script >/dev/null || skip "script(1) is not installed"
         run script -qec "berth --root '$ENGINE_T/root' --runroot '$ENGINE_T/run' --config '$ENGINE_T/berth.conf' run -it --rm --network none demo sh -c 'tty; exit 5'" /dev/null </dev/null
