@@ -227,6 +227,12 @@ static int open_files(struct reader *rd, struct berr **err)
                 else
                         snprintf(name, sizeof(name), "%s", rd->path);
                 fd = open(name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+                /* The writer renames the live file away before it creates the
+                 * next one: with rotated files around, wait out that moment. */
+                for (int tries = 0; fd < 0 && errno == ENOENT && i == 0 && n > 0 && tries < 200; tries++) {
+                        usleep(5000);
+                        fd = open(name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+                }
                 if (fd < 0) {
                         /* Rotated away since we looked: the newer names still hold its records. */
                         if (errno == ENOENT && i > 0)
