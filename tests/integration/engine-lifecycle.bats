@@ -226,7 +226,8 @@ teardown() { engine_teardown; }
 @test "restart policies: on-failure:N counts, always stops on stop" {
         b run --name of --network none --restart on-failure:2 demo sh -c 'echo try; exit 1' || true
         retry state_is of exited
-        [ "$(b inspect -f '{{.RestartCount}} {{.State.ExitCode}}' of)" = "2 1" ]
+        [ "$(b inspect -f '{{.RestartCount}} {{.State.ExitCode}}' of)" = "2 1" ] ||
+                { b inspect -f '{{.RestartCount}} {{json .State}}' of; false; }
         [ "$(b logs of | grep -c try)" = 3 ]
         b run -d --name al --network none --restart always demo sh -c 'sleep 0.2; exit 0'
         retry sh -c "[ \$(berth --root '$ENGINE_T/root' --runroot '$ENGINE_T/run' --config '$ENGINE_T/berth.conf' inspect -f '{{.RestartCount}}' al) -ge 1 ]"
