@@ -32,6 +32,7 @@ static const struct berth_command commands[] = {
         {"system", cmd_system_group, "Manage berth", false},
         {"tag", cmd_tag, "Add an additional name to a local image", false},
         {"version", cmd_version, "Display the berth version information", false},
+        {"volume", cmd_volume, "Manage volumes", false},
 };
 
 static const struct berth_command image_commands[] = {
@@ -85,8 +86,9 @@ static int dispatch(struct berth_ctx *ctx, const char *group, const struct berth
         if (argc < 1 || streq(argv[0], "--help") || streq(argv[0], "-h")) {
                 if (group) {
                         FILE *f = argc < 1 ? stderr : stdout;
-                        fprintf(f, "Manage %s\n\nUsage:\n  berth %s COMMAND\n\nAvailable Commands:\n",
-                                streq(group, "image") ? "images" : "berth", group);
+                        bool sys = streq(group, "system");
+                        fprintf(f, "Manage %s%s\n\nUsage:\n  berth %s COMMAND\n\nAvailable Commands:\n",
+                                sys ? "berth" : group, sys ? "" : "s", group);
                         list_commands(f, v, n);
                         return argc < 1 ? EXIT_BERTH : 0;
                 }
@@ -101,6 +103,12 @@ static int dispatch(struct berth_ctx *ctx, const char *group, const struct berth
                                    group, argv[0], group);
         return berth_failf(EXIT_BERTH, "unrecognized command `berth %s`\nTry 'berth --help' for more information",
                            argv[0]);
+}
+
+int berth_group(struct berth_ctx *ctx, const char *group, const struct berth_command *v, size_t n, int argc,
+                char **argv)
+{
+        return dispatch(ctx, group, v, n, argc - 1, argv + 1);
 }
 
 static int cmd_image_group(struct berth_ctx *ctx, int argc, char **argv)
