@@ -54,6 +54,10 @@ int cmd_version(struct berth_ctx *ctx, int argc, char **argv);
 
 /* Volume and network groups (volume.c, network.c). */
 int cmd_volume(struct berth_ctx *ctx, int argc, char **argv);
+int cmd_network(struct berth_ctx *ctx, int argc, char **argv);
+struct network_env;
+/* Where networks live for this invocation. */
+int berth_network_env(struct berth_ctx *ctx, const struct network_env **out, struct berr **err);
 
 /* Runs a subcommand of a group (argv[0] is the group's name) from its table. */
 int berth_group(struct berth_ctx *ctx, const char *group, const struct berth_command *v, size_t n, int argc,

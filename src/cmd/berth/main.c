@@ -25,6 +25,7 @@ static const struct berth_command commands[] = {
         {"load", cmd_load, "Load image(s) from a tar archive", false},
         {"login", cmd_login, "Log in to a container registry", false},
         {"logout", cmd_logout, "Log out of a container registry", false},
+        {"network", cmd_network, "Manage networks", false},
         {"pull", cmd_pull, "Pull an image from a registry", false},
         {"push", cmd_push, "Push an image to a registry", false},
         {"rmi", cmd_rmi, "Remove one or more images from local storage", false},
