@@ -64,7 +64,8 @@ struct monitor {
         int wait_status;
         int64_t exited_ns, started_mono, exited_mono;
 
-        bool stop; /* SIGTERM/SIGINT: no more restarts */
+        bool stop; /* SIGTERM/SIGINT/SIGUSR1: no more restarts */
+        bool created_before; /* a restart: start is always the monitor's job */
         int64_t backoff_ns;
         struct monitor_state st;
         struct ctrlog_writer *log;
@@ -294,7 +295,8 @@ static int start_instance(struct monitor *m, struct berr **err)
 {
         int r;
 
-        if (m->cfg->start) {
+        /* Without --start the engine starts the first run (after attaching); restarts are ours. */
+        if (m->cfg->start || m->created_before) {
                 r = runtime_do(m, (const char *const[]){"start", m->cfg->id, NULL}, err);
                 if (r < 0) {
                         _cleanup_berr_ struct berr *e = NULL;
@@ -581,6 +583,11 @@ static void handle_signals(struct monitor *m)
                         if (m->pid > 0 && !m->exited && kill(m->pid, (int)si.ssi_signo) < 0)
                                 log_warn("forward signal %u to pid %d: %m", si.ssi_signo, (int)m->pid);
                         break;
+                case SIGUSR1:
+                        /* The engine stops the container itself (its own stop signal, or a
+                         * kill): only the restart policy must know. */
+                        m->stop = true;
+                        break;
                 default:
                         break; /* SIGHUP: a daemon has no terminal to lose */
                 }
@@ -786,6 +793,7 @@ static int restart_container(struct monitor *m, struct berr **err)
         r = runtime_delete(m, err);
         if (r < 0)
                 return r;
+        m->created_before = true;
         r = create_instance(m, err);
         if (r < 0)
                 return r;
@@ -896,6 +904,7 @@ int monitor_setup(const struct monitor_config *cfg, struct monitor **out, pid_t 
         sigaddset(&set, SIGTERM);
         sigaddset(&set, SIGINT);
         sigaddset(&set, SIGHUP);
+        sigaddset(&set, SIGUSR1);
         if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
                 return berr_errno(err, "block signals");
         m->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);

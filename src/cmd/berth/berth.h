@@ -13,10 +13,15 @@
 /* Exit codes as podman's: 125 for berth's own failures. */
 #define EXIT_BERTH 125
 
+struct engine;
+
 struct berth_ctx {
         const char *root;
         struct image_store *store;
         const char *argv0;
+        const char *runroot; /* NULL: the engine's default */
+        const char *config;  /* --config; NULL: /etc/berth/berth.conf when it exists */
+        struct engine *engine;
 };
 
 /*
@@ -52,12 +57,26 @@ int cmd_system_check(struct berth_ctx *ctx, int argc, char **argv);
 int cmd_system_prune(struct berth_ctx *ctx, int argc, char **argv);
 int cmd_version(struct berth_ctx *ctx, int argc, char **argv);
 
+/* Container commands (one file each; shared helpers in ctr-util.c). */
+int cmd_run(struct berth_ctx *ctx, int argc, char **argv);
+int cmd_create(struct berth_ctx *ctx, int argc, char **argv);
+int cmd_start(struct berth_ctx *ctx, int argc, char **argv);
+int cmd_stop(struct berth_ctx *ctx, int argc, char **argv);
+int cmd_restart(struct berth_ctx *ctx, int argc, char **argv);
+int cmd_kill(struct berth_ctx *ctx, int argc, char **argv);
+int cmd_rm(struct berth_ctx *ctx, int argc, char **argv);
+int cmd_ps(struct berth_ctx *ctx, int argc, char **argv);
+int cmd_inspect(struct berth_ctx *ctx, int argc, char **argv);
+int cmd_container_inspect(struct berth_ctx *ctx, int argc, char **argv);
+int cmd_wait(struct berth_ctx *ctx, int argc, char **argv);
+int cmd_logs(struct berth_ctx *ctx, int argc, char **argv);
+int cmd_exec(struct berth_ctx *ctx, int argc, char **argv);
+int cmd_attach(struct berth_ctx *ctx, int argc, char **argv);
+int cmd_container_cleanup(struct berth_ctx *ctx, int argc, char **argv);
+
 /* Volume and network groups (volume.c, network.c). */
 int cmd_volume(struct berth_ctx *ctx, int argc, char **argv);
 int cmd_network(struct berth_ctx *ctx, int argc, char **argv);
-struct network_env;
-/* Where networks live for this invocation. */
-int berth_network_env(struct berth_ctx *ctx, const struct network_env **out, struct berr **err);
 
 /* Runs a subcommand of a group (argv[0] is the group's name) from its table. */
 int berth_group(struct berth_ctx *ctx, const char *group, const struct berth_command *v, size_t n, int argc,
@@ -68,6 +87,8 @@ int berth_fail(struct berr **err, int code);
 int berth_failf(int code, const char *fmt, ...) _printf_(2, 3);
 /* Opens the store at --root (once). */
 int berth_store(struct berth_ctx *ctx, struct image_store **out, struct berr **err);
+/* Opens the engine (once), sharing the store. */
+int berth_engine(struct berth_ctx *ctx, struct engine **out, struct berr **err);
 
 /*
  * Option parsing shared by the commands: getopt_long with "--help" mapped to

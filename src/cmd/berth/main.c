@@ -7,33 +7,67 @@
 #include "basic/log.h"
 #include "berth-config.h"
 #include "berth.h"
+#include "engine/engine.h"
 
 #define DEFAULT_ROOT "/var/lib/berth"
 
 static int cmd_image_group(struct berth_ctx *ctx, int argc, char **argv);
 static int cmd_system_group(struct berth_ctx *ctx, int argc, char **argv);
+static int cmd_container_group(struct berth_ctx *ctx, int argc, char **argv);
 static int cmd_help(struct berth_ctx *ctx, int argc, char **argv);
 
 /* Top-level commands; the engine adds its container commands here. */
 static const struct berth_command commands[] = {
         {"help", cmd_help, "Show help", true},
+        {"attach", cmd_attach, "Attach to a running container", false},
+        {"container", cmd_container_group, "Manage containers", false},
+        {"create", cmd_create, "Create but do not start a container", false},
+        {"exec", cmd_exec, "Run a process in a running container", false},
         {"history", cmd_history, "Show the history of an image", false},
         {"image", cmd_image_group, "Manage images", false},
         {"images", cmd_images, "List images in local storage", false},
         {"import", cmd_import, "Import a tarball to create a filesystem image", false},
-        {"inspect", cmd_image_inspect, "Display the configuration of an image", false},
+        {"inspect", cmd_inspect, "Display the configuration of containers or images", false},
+        {"kill", cmd_kill, "Kill one or more running containers with a signal", false},
         {"load", cmd_load, "Load image(s) from a tar archive", false},
         {"login", cmd_login, "Log in to a container registry", false},
         {"logout", cmd_logout, "Log out of a container registry", false},
+        {"logs", cmd_logs, "Fetch the logs of a container", false},
         {"network", cmd_network, "Manage networks", false},
+        {"ps", cmd_ps, "List containers", false},
         {"pull", cmd_pull, "Pull an image from a registry", false},
         {"push", cmd_push, "Push an image to a registry", false},
+        {"restart", cmd_restart, "Restart one or more containers", false},
+        {"rm", cmd_rm, "Remove one or more containers", false},
         {"rmi", cmd_rmi, "Remove one or more images from local storage", false},
+        {"run", cmd_run, "Run a command in a new container", false},
         {"save", cmd_save, "Save image(s) to an archive", false},
+        {"start", cmd_start, "Start one or more containers", false},
+        {"stop", cmd_stop, "Stop one or more running containers", false},
         {"system", cmd_system_group, "Manage berth", false},
         {"tag", cmd_tag, "Add an additional name to a local image", false},
         {"version", cmd_version, "Display the berth version information", false},
         {"volume", cmd_volume, "Manage volumes", false},
+        {"wait", cmd_wait, "Block until containers stop, then print their exit codes", false},
+};
+
+static const struct berth_command container_commands[] = {
+        {"attach", cmd_attach, "Attach to a running container", false},
+        {"cleanup", cmd_container_cleanup, "Clean up after a container (the monitor's exit command)", true},
+        {"create", cmd_create, "Create but do not start a container", false},
+        {"exec", cmd_exec, "Run a process in a running container", false},
+        {"inspect", cmd_container_inspect, "Display the configuration of containers", false},
+        {"kill", cmd_kill, "Kill one or more running containers with a signal", false},
+        {"list", cmd_ps, "List containers", true},
+        {"logs", cmd_logs, "Fetch the logs of a container", false},
+        {"ls", cmd_ps, "List containers", false},
+        {"ps", cmd_ps, "List containers", true},
+        {"restart", cmd_restart, "Restart one or more containers", false},
+        {"rm", cmd_rm, "Remove one or more containers", false},
+        {"run", cmd_run, "Run a command in a new container", false},
+        {"start", cmd_start, "Start one or more containers", false},
+        {"stop", cmd_stop, "Stop one or more running containers", false},
+        {"wait", cmd_wait, "Block until containers stop, then print their exit codes", false},
 };
 
 static const struct berth_command image_commands[] = {
@@ -76,7 +110,9 @@ static void main_help(FILE *f)
         fprintf(f, "\nOptions:\n"
                    "  -h, --help              help for berth\n"
                    "      --log-level LEVEL   error, warn, info or debug (default \"warn\")\n"
+                   "      --config FILE       engine configuration (default \"" ENGINE_DEFAULT_CONFIG "\")\n"
                    "      --root DIR          storage root directory (default \"" DEFAULT_ROOT "\")\n"
+                   "      --runroot DIR       state directory for running containers (default \"" ENGINE_DEFAULT_RUNROOT "\")\n"
                    "  -v, --version           print the version\n\n"
                    "Run 'berth COMMAND --help' for more information on a command.\n");
 }
@@ -117,6 +153,11 @@ static int cmd_image_group(struct berth_ctx *ctx, int argc, char **argv)
         return dispatch(ctx, "image", image_commands, ARRAY_SIZE(image_commands), argc - 1, argv + 1);
 }
 
+static int cmd_container_group(struct berth_ctx *ctx, int argc, char **argv)
+{
+        return dispatch(ctx, "container", container_commands, ARRAY_SIZE(container_commands), argc - 1, argv + 1);
+}
+
 static int cmd_system_group(struct berth_ctx *ctx, int argc, char **argv)
 {
         return dispatch(ctx, "system", system_commands, ARRAY_SIZE(system_commands), argc - 1, argv + 1);
@@ -152,6 +193,8 @@ int main(int argc, char **argv)
                 {"version", no_argument, NULL, 'v'},
                 {"root", required_argument, NULL, 'r'},
                 {"log-level", required_argument, NULL, 'l'},
+                {"runroot", required_argument, NULL, 'R'},
+                {"config", required_argument, NULL, 'c'},
                 {},
         };
         struct berth_ctx ctx = {.root = DEFAULT_ROOT, .argv0 = argv[0]};
@@ -174,6 +217,14 @@ int main(int argc, char **argv)
                                 return berth_failf(EXIT_BERTH, "--root must not be empty");
                         ctx.root = optarg;
                         break;
+                case 'R':
+                        if (!*optarg)
+                                return berth_failf(EXIT_BERTH, "--runroot must not be empty");
+                        ctx.runroot = optarg;
+                        break;
+                case 'c':
+                        ctx.config = optarg;
+                        break;
                 case 'l':
                         if (log_parse_level(optarg, &level) < 0)
                                 return berth_failf(EXIT_BERTH, "invalid log level `%s`", optarg);
@@ -186,6 +237,7 @@ int main(int argc, char **argv)
         ret = dispatch(&ctx, NULL, commands, ARRAY_SIZE(commands), argc - optind, argv + optind);
         if (fflush(stdout) != 0 && ret == 0)
                 ret = EXIT_BERTH;
+        engine_close(ctx.engine);
         image_store_free(ctx.store);
         return ret;
 }

@@ -5,24 +5,23 @@
 #include <string.h>
 
 #include "basic/json.h"
-#include "basic/path.h"
 #include "basic/strv.h"
 #include "berth.h"
+#include "engine/engine.h"
 #include "network/network.h"
 
 /* podman's exit codes for rm: 1 a network was not found, 2 a network is in use. */
 #define EXIT_NOT_FOUND 1
 #define EXIT_IN_USE    2
 
-int berth_network_env(struct berth_ctx *ctx, const struct network_env **out, struct berr **err)
+/* Where networks live: the engine's configuration says. */
+static int net_env(struct berth_ctx *ctx, const struct network_env **out, struct berr **err)
 {
-        static struct network_env env;
-        static char *state;
+        struct engine *e;
 
-        if (!state && !(state = path_join(ctx->root, "network")))
-                return berr_make(err, ENOMEM, "network");
-        env.state_dir = state;
-        *out = &env;
+        if (berth_engine(ctx, &e, err) < 0)
+                return -1;
+        *out = &e->net;
         return 0;
 }
 
@@ -116,7 +115,7 @@ static int network_create_cmd(struct berth_ctx *ctx, int argc, char **argv)
         if (argc - optind > 1)
                 return berth_usage_error(&create_usage, "accepts at most 1 arg(s), received %d",
                                          argc - optind);
-        if (berth_network_env(ctx, &env, &err) < 0)
+        if (net_env(ctx, &env, &err) < 0)
                 return berth_fail(&err, EXIT_BERTH);
         if (optind < argc) {
                 o.name = argv[optind];
@@ -298,7 +297,7 @@ static int network_ls_cmd(struct berth_ctx *ctx, int argc, char **argv)
                 return berth_usage_error(&ls_usage, "too many arguments");
         }
         /* The default network is always listed, as podman's is: network_get() writes it on first use. */
-        if (berth_network_env(ctx, &env, &err) < 0 ||
+        if (net_env(ctx, &env, &err) < 0 ||
             network_mode_parse(env, "bridge", &mode, &def_name, &err) < 0 ||
             network_get(env, def_name, &def, &err) < 0 || network_list(env, &v, &n, &warnings, &err) < 0) {
                 net_filters_done(&f);
@@ -400,7 +399,7 @@ static int network_inspect_cmd(struct berth_ctx *ctx, int argc, char **argv)
         }
         if (optind >= argc)
                 return berth_usage_error(&inspect_usage, "requires at least 1 arg(s), only received 0");
-        if (berth_network_env(ctx, &env, &err) < 0)
+        if (net_env(ctx, &env, &err) < 0)
                 return berth_fail(&err, EXIT_BERTH);
         arr = json_object_new_array();
         for (int i = optind; i < argc; i++) {
@@ -460,7 +459,7 @@ static int network_rm_cmd(struct berth_ctx *ctx, int argc, char **argv)
         }
         if (optind >= argc)
                 return berth_usage_error(&rm_usage, "requires at least 1 arg(s), only received 0");
-        if (berth_network_env(ctx, &env, &err) < 0)
+        if (net_env(ctx, &env, &err) < 0)
                 return berth_fail(&err, EXIT_BERTH);
         for (int i = optind; i < argc; i++) {
                 int code;
@@ -542,7 +541,7 @@ static int network_prune_cmd(struct berth_ctx *ctx, int argc, char **argv)
                         return 0;
                 }
         }
-        if (berth_network_env(ctx, &env, &err) < 0 || network_list(env, &v, &n, &warnings, &err) < 0) {
+        if (net_env(ctx, &env, &err) < 0 || network_list(env, &v, &n, &warnings, &err) < 0) {
                 net_filters_done(&f);
                 return berth_fail(&err, EXIT_BERTH);
         }
@@ -580,7 +579,7 @@ static int network_exists_cmd(struct berth_ctx *ctx, int argc, char **argv)
         }
         if (argc != 2)
                 return berth_usage_error(&usage, "requires exactly 1 arg(s), received %d", argc - 1);
-        if (berth_network_env(ctx, &env, &err) < 0)
+        if (net_env(ctx, &env, &err) < 0)
                 return berth_fail(&err, EXIT_BERTH);
         if (network_get(env, argv[1], &net, &err) < 0)
                 return err->code == ENOENT ? 1 : berth_fail(&err, EXIT_BERTH);

@@ -4,6 +4,7 @@
 
 #include "basic/strv.h"
 #include "berth.h"
+#include "engine/engine.h"
 #include "image/gc.h"
 
 static const struct berth_usage df_usage = {
@@ -136,8 +137,27 @@ int cmd_system_check(struct berth_ctx *ctx, int argc, char **argv)
         }
         if (optind < argc)
                 return berth_usage_error(&check_usage, "too many arguments");
-        if (berth_store(ctx, &s, &err) < 0 || image_check(s, repair, quick, &rep, &err) < 0)
+        if (berth_store(ctx, &s, &err) < 0) {
+                /* A database SQLite cannot open is the one thing check cannot repair. */
+                printf("problem: %s\n", err->msg);
+                printf("Checked nothing: the database `%s/berth.db` cannot be read. Move it away (the blobs and layers stay, "
+                       "the records of images and containers are lost) or restore it from a backup.\n", ctx->root);
+                berr_freep(&err);
+                return EXIT_BERTH;
+        }
+        if (image_check(s, repair, quick, &rep, &err) < 0)
                 return berth_fail(&err, EXIT_BERTH);
+        {
+                size_t before = strv_length(rep.problems);
+                struct engine *e;
+                if (berth_engine(ctx, &e, &err) < 0 ||
+                    engine_check(e, repair, &rep.problems, &rep.repairs, &err) < 0) {
+                        check_report_clear(&rep);
+                        return berth_fail(&err, EXIT_BERTH);
+                }
+                if (!repair)
+                        rep.remaining += strv_length(rep.problems) - before;
+        }
         STRV_FOREACH (p, rep.problems)
                 printf("problem: %s\n", *p);
         STRV_FOREACH (p, rep.repairs)

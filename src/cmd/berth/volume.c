@@ -7,6 +7,7 @@
 #include "basic/strv.h"
 #include "basic/timeutil.h"
 #include "berth.h"
+#include "engine/engine.h"
 #include "engine/volume.h"
 
 /* podman's exit codes for rm: 1 a volume was not found, 2 a volume is in use. */
@@ -15,11 +16,11 @@
 
 static int volumes_db(struct berth_ctx *ctx, sqlite3 **db, struct berr **err)
 {
-        struct image_store *s;
+        struct engine *e;
 
-        if (berth_store(ctx, &s, err) < 0 || volume_db_migrate(s->db, err) < 0)
+        if (berth_engine(ctx, &e, err) < 0)
                 return -1;
-        *db = s->db;
+        *db = e->db;
         return 0;
 }
 
