@@ -285,6 +285,12 @@ int engine_container_create(struct engine *e, const struct engine_create_opts *o
                 return berr_make(err, ENOMEM, "create");
         if (parse_log_opts(e, o, cfg, err) < 0)
                 return -1;
+        {
+                const struct engine_image_config exposed = {.exposed_ports = img->exposed_ports};
+                const char *what = ns_net ? "container:" : mode == NETWORK_MODE_NONE ? "none" : "host";
+                if (engine_ports_prepare(o, &exposed, mode == NETWORK_MODE_BRIDGE && !ns_net, what, cfg, err) < 0)
+                        return -1;
+        }
         if (container_id_new(cs.id, err) < 0)
                 return -1;
         c->id = strdup(cs.id);

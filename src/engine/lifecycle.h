@@ -32,6 +32,9 @@ struct engine_create_opts {
         const char *log_driver;          /* NULL: the configured default */
         const char *const *log_opts;     /* max-size=SIZE, max-file=N */
         const char *stop_timeout;        /* seconds */
+        const char *const *publish;      /* -p [[IP:][HOST_PORT]:]PORT[/PROTO] */
+        bool publish_all;                /* -P: every exposed port to a free host port */
+        const char *const *expose;       /* --expose PORT[-END][/PROTO] */
         struct engine_run_opts run;      /* everything the OCI spec is built from */
 };
 
@@ -110,6 +113,13 @@ void engine_run_opts_holder_done(struct engine_run_opts_holder *h);
 /* Network plumbing at start and cleanup (bridge/NAME networks; none and host need nothing). */
 int engine_network_setup(struct engine *e, const struct container *c, struct berr **err);
 int engine_network_teardown(struct engine *e, const struct container *c, struct berr **err);
+/* create: -p, -P, --expose and the image's EXPOSE into the record's "ports"
+ * and "exposedPorts"; mappings need a bridge network (mode names the other). */
+int engine_ports_prepare(const struct engine_create_opts *o, const struct engine_image_config *img, bool bridge,
+                         const char *mode, json_object *cfg, struct berr **err);
+/* The host ports a running container got (from its attachment record); none when stopped. */
+int engine_container_ports(struct engine *e, const struct container *c, struct network_port **out, size_t *n,
+                           struct berr **err);
 
 /* Volumes (volsetup.c). create: -v/--mount volumes and the image's VOLUMEs
  * looked up or created, uses recorded; *out gets run->mounts with volume

@@ -77,6 +77,7 @@ int cmd_container_cleanup(struct berth_ctx *ctx, int argc, char **argv);
 /* Volume and network groups (volume.c, network.c). */
 int cmd_volume(struct berth_ctx *ctx, int argc, char **argv);
 int cmd_network(struct berth_ctx *ctx, int argc, char **argv);
+int cmd_port(struct berth_ctx *ctx, int argc, char **argv);
 
 /* Runs a subcommand of a group (argv[0] is the group's name) from its table. */
 int berth_group(struct berth_ctx *ctx, const char *group, const struct berth_command *v, size_t n, int argc,
