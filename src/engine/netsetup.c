@@ -104,8 +104,8 @@ static void expose_ports(json_object *exposed, const struct network_port *p, siz
         }
 }
 
-int engine_ports_prepare(const struct engine_create_opts *o, const struct engine_image_config *img, bool bridge,
-                         const char *mode, json_object *cfg, struct berr **err)
+int engine_ports_prepare(const struct engine_create_opts *o, const struct engine_image_config *img,
+                         bool bridge, const char *mode, json_object *cfg, struct berr **err)
 {
         _cleanup_free_ struct network_port *ports = NULL, *exposed_ports = NULL;
         size_t n = 0, n_exposed = 0;
@@ -116,7 +116,8 @@ int engine_ports_prepare(const struct engine_create_opts *o, const struct engine
                         return berr_wrap(err, "-p");
         if (n && !bridge)
                 return eng_err(err, EINVAL,
-                               "-p: port mappings need a bridge network; the container's network is %s", mode);
+                               "-p: port mappings need a bridge network; the container's network is %s",
+                               mode);
         /* The image's EXPOSE and --expose: inspect shows them, -P publishes them. */
         STRV_FOREACH (p, img->exposed_ports)
                 if (network_port_parse_exposed(*p, &exposed_ports, &n_exposed, err) < 0)
@@ -219,7 +220,8 @@ static int write_hosts(struct engine *e, const struct container *c, const char *
                 STRV_FOREACH (ip, ips)
                         self |= streq(*ip, peers[i].ip);
                 if (!self)
-                        hosts[n_hosts++] = (struct engine_host_entry){peers[i].ip, (const char *const *)peers[i].names};
+                        hosts[n_hosts++] =
+                            (struct engine_host_entry){peers[i].ip, (const char *const *)peers[i].names};
         }
         ctx.ips = (const char *const *)ips;
         ctx.hosts = hosts;
@@ -255,8 +257,9 @@ static void refresh_members(struct engine *e, const char *network, const char *s
         for (size_t i = 0; i < n; i++) {
                 _cleanup_container_ struct container *c = NULL;
                 struct netinfo ni;
-                if (streq(v[i]->container_id, skip_id) || container_get(e->db, v[i]->container_id, &c, &err) <= 0 ||
-                    !bridge_info(c, &ni) || !streq(ni.name, network)) {
+                if (streq(v[i]->container_id, skip_id) ||
+                    container_get(e->db, v[i]->container_id, &c, &err) <= 0 || !bridge_info(c, &ni) ||
+                    !streq(ni.name, network)) {
                         berr_freep(&err);
                         continue;
                 }
@@ -292,7 +295,8 @@ int engine_network_setup(struct engine *e, const struct container *c, struct ber
                 return -1;
         if (!streq(path, ni.netns)) {
                 network_netns_remove(&e->net, nsname, NULL);
-                return eng_err(err, EINVAL, "network namespace `%s` is not where the bundle expects it (`%s`)", path,
+                return eng_err(err, EINVAL,
+                               "network namespace `%s` is not where the bundle expects it (`%s`)", path,
                                ni.netns);
         }
         ao = (struct network_attach_opts){

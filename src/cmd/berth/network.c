@@ -297,8 +297,7 @@ static int network_ls_cmd(struct berth_ctx *ctx, int argc, char **argv)
                 return berth_usage_error(&ls_usage, "too many arguments");
         }
         /* The default network is always listed, as podman's is: network_get() writes it on first use. */
-        if (net_env(ctx, &env, &err) < 0 ||
-            network_mode_parse(env, "bridge", &mode, &def_name, &err) < 0 ||
+        if (net_env(ctx, &env, &err) < 0 || network_mode_parse(env, "bridge", &mode, &def_name, &err) < 0 ||
             network_get(env, def_name, &def, &err) < 0 || network_list(env, &v, &n, &warnings, &err) < 0) {
                 net_filters_done(&f);
                 return berth_fail(&err, EXIT_BERTH);
