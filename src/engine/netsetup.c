@@ -151,12 +151,20 @@ int engine_container_ports(struct engine *e, const struct container *c, struct n
 {
         struct network_attachment **v = NULL;
         size_t n_att = 0;
+        struct container_state st = {0};
         struct netinfo ni;
-        int r = 0;
+        bool running;
 
         *out = NULL;
         *n = 0;
         if (!bridge_info(c, &ni))
+                return 0;
+        /* A stopped container's record may linger until its cleanup ran: it publishes nothing. */
+        if (container_state_derive(e, c, &st, err) < 0)
+                return -1;
+        running = st.status == CONTAINER_RUNNING || st.status == CONTAINER_PAUSED;
+        container_state_done(&st);
+        if (!running)
                 return 0;
         if (network_attachments_list(&e->net, ni.name, &v, &n_att, err) < 0)
                 return -1;
@@ -168,7 +176,7 @@ int engine_container_ports(struct engine *e, const struct container *c, struct n
                         break;
                 }
         network_attachmentv_free(v, n_att);
-        return r;
+        return 0;
 }
 
 /* ---- /etc/hosts ------------------------------------------------------------------------ */
