@@ -33,11 +33,9 @@ volnet_setup_file() {
         [ "$(wc -l <<<"$s")" = 3 ] || { SKIP_REASON="no free /24 in 10.184.0.0/16"; return 0; }
         export SUBNET1 SUBNET2 SUBNET3
         SUBNET1=$(sed -n 1p <<<"$s") SUBNET2=$(sed -n 2p <<<"$s") SUBNET3=$(sed -n 3p <<<"$s")
-        # What CNI changes host-wide, to put back at the end.
+        # What CNI changes host-wide, to put back at the end (the shared CNI-HOSTPORT-*
+        # and CNI-FORWARD chains stay, as with podman: other users of the host use them).
         sysctl -n net.ipv4.ip_forward >"$ENGINE_T/ip_forward"
-        iptables-save >"$ENGINE_T/iptables.before" 2>/dev/null
-        ip6tables-save >"$ENGINE_T/ip6tables.before" 2>/dev/null || true
-        ip -o link show type veth | wc -l >"$ENGINE_T/veths"
 }
 
 volnet_teardown_file() {
@@ -72,10 +70,15 @@ volnet_teardown() {
         stop_bg
 }
 
+# A regex of the address prefixes of this run's networks (the default one included).
+our_subnets() {
+        local p="${SUBNET1%.0/24}.|${SUBNET2%.0/24}.|${SUBNET3%.0/24}.|${ENGINE_SUBNET%.0/24}."
+        echo "${p//./\\.}"
+}
+
 # Rules that name this run's subnets or bridges (after a failed test only).
 scrub_rules() {
-        local ipt t line pat="${SUBNET1%.0/24}\.|${SUBNET2%.0/24}\.|${SUBNET3%.0/24}\.|$TAG"
-        pat=${pat//./\\.}
+        local ipt t line pat="$(our_subnets)|$TAG"
         for ipt in iptables ip6tables; do
                 for t in filter nat; do
                         $ipt -t "$t" -S 2>/dev/null | grep -E "^-A .*($pat)" | while read -r line; do
@@ -94,16 +97,16 @@ net() {
 
 ip_of() { b inspect -f '{{.NetworkSettings.IPAddress}}' "$1"; }
 
-# Nothing a container's network held is left: no veth, namespace, rule naming
+# Nothing a container's network held is left: no veth on our bridges, namespace, rule naming
 # its address, port or chain, lease or attachment record.
 check_net_clean() {
-        local i ipt t c
+        local i ipt t c ours="master ($TAG[^ ]*|$ENGINE_BRIDGE) "
+        # Veths on this run's bridges (other users of the host make their own).
         for i in $(seq 100); do
-                [ "$(ip -o link show type veth | wc -l)" = "$(cat "$ENGINE_T/veths")" ] && break
+                ip -o link show type veth | grep -qE "$ours" || break
                 sleep 0.1
         done
-        [ "$(ip -o link show type veth | wc -l)" = "$(cat "$ENGINE_T/veths")" ] ||
-                { echo "leftover veths"; ip -o link show type veth; return 1; }
+        ! ip -o link show type veth | grep -E "$ours" || { echo "leftover veths"; return 1; }
         [ -z "$(ls -A "$ENGINE_T/run/netns" 2>/dev/null | grep -v "^\.lock$")" ] || { echo "leftover netns"; return 1; }
         ! grep -q " $ENGINE_T/run/netns/[^ ]" /proc/self/mountinfo || { echo "leftover netns mount"; return 1; }
         for ipt in iptables ip6tables; do
@@ -113,9 +116,13 @@ check_net_clean() {
                                         { echo "leftover $ipt rule for $addr"; $ipt -t "$t" -S | grep -F -- "$addr"; return 1; }
                         done
                 done
-                for c in $($ipt-save 2>/dev/null | grep -oE '^:CNI-[^ ]+' | tr -d :); do
-                        [[ "$SHARED_CHAINS" == *" $c "* ]] && continue
-                        grep -q "^:$c " "$ENGINE_T/$ipt.before" || { echo "leftover $ipt chain $c"; return 1; }
+                # Per-container chains of this run name our subnets (other users' do not).
+                for t in filter nat; do
+                        for c in $($ipt -t "$t" -S 2>/dev/null | awk '$1 == "-N" {print $2}' | grep '^CNI-'); do
+                                [[ "$SHARED_CHAINS" == *" $c "* ]] && continue
+                                ! $ipt -t "$t" -S "$c" 2>/dev/null | grep -qE -- "$(our_subnets)" ||
+                                        { echo "leftover $ipt chain $c"; $ipt -t "$t" -S "$c"; return 1; }
+                        done
                 done
         done
         [ -z "$(find "$ENGINE_T/root/network/ipam" -type f ! -name lock ! -name 'last_reserved_ip.*' 2>/dev/null)" ] ||
