@@ -149,8 +149,11 @@ gw_of() { echo "${1%.0/24}.1"; }
         b network exists "${TAG}busy"
         b network exists "$ENGINE_NET"
         ip=$(ip_of "${TAG}user")
-        b rm -f "${TAG}user" >/dev/null
-        b network rm "${TAG}busy"
+        # rm -f takes the containers along (podman).
+        run b network rm -f "${TAG}busy"
+        [ "$status" -eq 0 ]
+        [ "$output" = "${TAG}busy" ]
+        [ -z "$(b ps -aq)" ]
         check_net_clean "$ip/"
         assert_no_leftovers
 }

@@ -298,3 +298,18 @@ $gen" ]
         b volume rm broken
         assert_no_leftovers
 }
+
+@test "volume rm -f removes the containers using the volume first (podman)" {
+        b run -d --name user1 --network none -v shared:/s volimg sleep 100 >/dev/null
+        b create --name user2 --network none -v shared:/s volimg true >/dev/null
+        run b volume rm shared
+        [ "$status" -eq 2 ]
+        run b volume rm -f shared
+        [ "$status" -eq 0 ]
+        [ "$output" = shared ]
+        [ -z "$(b ps -aq)" ]
+        ! b volume exists shared
+        # Their anonymous volumes (the image's VOLUME) stay, as with rm without -v.
+        [ "$(b volume ls -q | wc -l)" = 2 ]
+        assert_no_leftovers
+}

@@ -8,6 +8,7 @@
 #include "basic/strv.h"
 #include "berth.h"
 #include "engine/engine.h"
+#include "engine/lifecycle.h"
 #include "network/network.h"
 
 /* podman's exit codes for rm: 1 a network was not found, 2 a network is in use. */
@@ -423,12 +424,36 @@ static int network_inspect_cmd(struct berth_ctx *ctx, int argc, char **argv)
         return ret;
 }
 
+/* podman's rm -f: the containers attached to the network go first (killed when running). */
+static int remove_users(struct berth_ctx *ctx, const struct network_env *env, const char *name,
+                        struct berr **err)
+{
+        struct network_attachment **v = NULL;
+        struct engine *e;
+        size_t n = 0;
+        int r = 0;
+
+        if (berth_engine(ctx, &e, err) < 0 || network_attachments_list(env, name, &v, &n, err) < 0)
+                return -1;
+        for (size_t i = 0; i < n && r == 0; i++) {
+                if (engine_container_remove(e, v[i]->container_id, true, false, err) == 0)
+                        continue;
+                if ((*err)->code == ENOENT)
+                        berr_freep(err);
+                else
+                        r = -1;
+        }
+        network_attachmentv_free(v, n);
+        return r;
+}
+
 /* ---- rm ---- */
 
 static const struct berth_usage rm_usage = {
     .usage = "berth network rm [options] NETWORK [NETWORK...]",
     .summary = "Remove one or more networks",
-    .options = "  -f, --force   do not fail on networks that do not exist\n",
+    .options =
+        "  -f, --force   remove the containers that use the network first; missing networks are no error\n",
 };
 
 static int network_rm_cmd(struct berth_ctx *ctx, int argc, char **argv)
@@ -462,6 +487,11 @@ static int network_rm_cmd(struct berth_ctx *ctx, int argc, char **argv)
                 return berth_fail(&err, EXIT_BERTH);
         for (int i = optind; i < argc; i++) {
                 int code;
+                if (force && remove_users(ctx, env, argv[i], &err) < 0) {
+                        berth_fail(&err, EXIT_BERTH);
+                        worst = EXIT_BERTH;
+                        continue;
+                }
                 if (network_remove(env, argv[i], false, &err) == 0) {
                         printf("%s\n", argv[i]);
                         continue;

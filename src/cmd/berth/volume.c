@@ -8,6 +8,7 @@
 #include "basic/timeutil.h"
 #include "berth.h"
 #include "engine/engine.h"
+#include "engine/lifecycle.h"
 #include "engine/volume.h"
 
 /* podman's exit codes for rm: 1 a volume was not found, 2 a volume is in use. */
@@ -338,12 +339,37 @@ static int volume_inspect_cmd(struct berth_ctx *ctx, int argc, char **argv)
         return ret;
 }
 
+/* podman's rm -f: the containers using the volume go first (killed when running). */
+static int remove_users(struct berth_ctx *ctx, sqlite3 *db, const char *name, struct berr **err)
+{
+        _cleanup_volume_ struct volume *v = NULL;
+        struct engine *e;
+
+        if (volume_get(db, ctx->root, name, &v, err) < 0) {
+                if ((*err)->code != ENOENT)
+                        return -1;
+                berr_freep(err);
+                return 0;
+        }
+        if (berth_engine(ctx, &e, err) < 0)
+                return -1;
+        STRV_FOREACH (id, v->users) {
+                if (engine_container_remove(e, *id, true, false, err) == 0)
+                        continue;
+                if ((*err)->code != ENOENT)
+                        return -1;
+                berr_freep(err);
+        }
+        return 0;
+}
+
 /* ---- rm ---- */
 
 static const struct berth_usage rm_usage = {
     .usage = "berth volume rm [options] VOLUME [VOLUME...]",
     .summary = "Remove one or more volumes",
-    .options = "  -f, --force   do not fail on volumes that do not exist\n",
+    .options =
+        "  -f, --force   remove the containers that use the volume first; missing volumes are no error\n",
 };
 
 static int volume_rm_cmd(struct berth_ctx *ctx, int argc, char **argv)
@@ -377,6 +403,11 @@ static int volume_rm_cmd(struct berth_ctx *ctx, int argc, char **argv)
                 return berth_fail(&err, EXIT_BERTH);
         for (int i = optind; i < argc; i++) {
                 int code;
+                if (force && remove_users(ctx, db, argv[i], &err) < 0) {
+                        berth_fail(&err, EXIT_BERTH);
+                        worst = EXIT_BERTH;
+                        continue;
+                }
                 if (volume_remove(db, ctx->root, argv[i], false, &err) == 0) {
                         printf("%s\n", argv[i]);
                         continue;
