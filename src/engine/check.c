@@ -54,7 +54,8 @@ int engine_check(struct engine *e, bool repair, char ***problems, char ***repair
                 return -1;
         for (size_t i = 0; i < n; i++) {
                 struct stat sb;
-                bool dir = fstatat(e->containers_fd, v[i]->id, &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(sb.st_mode);
+                bool dir =
+                    fstatat(e->containers_fd, v[i]->id, &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(sb.st_mode);
                 int layer = snapshot_rw_exists(e->store, v[i]->id, NULL);
                 _cleanup_berr_ struct berr *e2 = NULL;
 
@@ -89,7 +90,8 @@ int engine_check(struct engine *e, bool repair, char ***problems, char ***repair
                         known = streq(v[i]->id, de->d_name);
                 if (known)
                         continue;
-                if (note(problems, err, "`%s/containers/%s` belongs to no container", e->root, de->d_name) < 0)
+                if (note(problems, err, "`%s/containers/%s` belongs to no container", e->root, de->d_name) <
+                    0)
                         goto fail;
                 if (repair && rm_rf_at(e->containers_fd, de->d_name, NULL) == 0 &&
                     note(repairs, err, "deleted `%s/containers/%s`", e->root, de->d_name) < 0)

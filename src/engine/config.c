@@ -17,8 +17,8 @@
 
 /* Built-in runtimes; the file's entries replace these by name. */
 static const char *const builtin_runtimes[] = {"berth-runtime", "runc", "crun", "runsc"};
-static const char *const builtin_dirs[] = {"/usr/local/bin", "/usr/local/sbin", "/usr/bin", "/usr/sbin", "/bin",
-                                           "/sbin"};
+static const char *const builtin_dirs[] = {
+    "/usr/local/bin", "/usr/local/sbin", "/usr/bin", "/usr/sbin", "/bin", "/sbin"};
 
 static void runtime_done(struct engine_runtime *r)
 {
@@ -99,7 +99,8 @@ static int defaults(struct engine_config *c, struct berr **err)
         return 0;
 }
 
-static int get_strv_nonempty(json_object *o, const char *path, const char *key, char ***out, struct berr **err)
+static int get_strv_nonempty(json_object *o, const char *path, const char *key, char ***out,
+                             struct berr **err)
 {
         int r = json_get_strv(o, path, key, out, err);
 
@@ -113,8 +114,7 @@ static int get_strv_nonempty(json_object *o, const char *path, const char *key, 
 
 static int parse_runtimes(json_object *tab, const char *what, struct engine_config *c, struct berr **err)
 {
-        json_object_object_foreach(tab, name, v)
-        {
+        json_object_object_foreach (tab, name, v) {
                 _cleanup_free_ char *path = NULL;
                 struct engine_runtime *r;
 
@@ -134,8 +134,7 @@ static int parse_runtimes(json_object *tab, const char *what, struct engine_conf
                         if (rc < 0)
                                 return rc;
                 } else if (json_object_is_type(v, json_type_object)) {
-                        json_object_object_foreach(v, k, unused)
-                        {
+                        json_object_object_foreach (v, k, unused) {
                                 (void)unused;
                                 if (!streq(k, "paths") && !streq(k, "args"))
                                         return eng_err(err, EINVAL, "%s: unknown key `%s`", path, k);
@@ -144,7 +143,8 @@ static int parse_runtimes(json_object *tab, const char *what, struct engine_conf
                             json_get_strv(v, path, "args", &r->args, err) < 0)
                                 return -1;
                 } else {
-                        return eng_err(err, EINVAL, "%s: want an array of paths or {\"paths\": [...], \"args\": [...]}",
+                        return eng_err(err, EINVAL,
+                                       "%s: want an array of paths or {\"paths\": [...], \"args\": [...]}",
                                        path);
                 }
                 if (!r->paths || !r->paths[0])
@@ -177,8 +177,7 @@ static int parse_network(json_object *o, const char *what, struct engine_config 
 
         if (asprintf(&path, "%s: network", what) < 0)
                 return berr_make(err, ENOMEM, "configuration");
-        json_object_object_foreach(o, k, unused)
-        {
+        json_object_object_foreach (o, k, unused) {
                 bool known = false;
                 (void)unused;
                 for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
@@ -195,10 +194,9 @@ static int parse_network(json_object *o, const char *what, struct engine_config 
 int engine_config_parse(const char *buf, size_t len, const char *what, struct engine_config *c,
                         struct berr **err)
 {
-        static const char *const keys[] = {"runtime",     "runtimes",       "monitorPath", "logDriver",
-                                           "logSizeMax",  "stopTimeout",    "dbBusyTimeout",
-                                           "seccompProfile", "initPath",    "network",
-                                           "cgroupParent"};
+        static const char *const keys[] = {"runtime",    "runtimes",    "monitorPath",   "logDriver",
+                                           "logSizeMax", "stopTimeout", "dbBusyTimeout", "seccompProfile",
+                                           "initPath",   "network",     "cgroupParent"};
         json_object *o = NULL, *v;
         int64_t n;
         int r = -1;
@@ -210,8 +208,7 @@ int engine_config_parse(const char *buf, size_t len, const char *what, struct en
                 eng_err(err, EINVAL, "%s: want a JSON object", what);
                 goto out;
         }
-        json_object_object_foreach(o, k, unused)
-        {
+        json_object_object_foreach (o, k, unused) {
                 bool known = false;
                 (void)unused;
                 for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
@@ -233,7 +230,8 @@ int engine_config_parse(const char *buf, size_t len, const char *what, struct en
                 goto out;
         if (!streq(c->log_driver, "k8s-file") && !streq(c->log_driver, "json-file") &&
             !streq(c->log_driver, "none")) {
-                eng_err(err, EINVAL, "%s: logDriver `%s` is not k8s-file, json-file or none", what, c->log_driver);
+                eng_err(err, EINVAL, "%s: logDriver `%s` is not k8s-file, json-file or none", what,
+                        c->log_driver);
                 goto out;
         }
         if (json_get_int64(o, what, "logSizeMax", 0, INT64_MAX, &n, err) < 0)

@@ -11,33 +11,33 @@
 
 /* Migration steps of the "engine" component: append only, never edit a released step. */
 static const char *const engine_schema[] = {
-        "CREATE TABLE containers ("
-        "  id TEXT PRIMARY KEY,"
-        "  name TEXT NOT NULL UNIQUE,"
-        "  image_id TEXT NOT NULL,"
-        "  image_name TEXT NOT NULL,"
-        "  runtime TEXT NOT NULL,"
-        "  runtime_path TEXT NOT NULL,"
-        "  created_ns INTEGER NOT NULL,"
-        "  config TEXT NOT NULL,"
-        "  phase TEXT NOT NULL DEFAULT 'created',"
-        "  started_ns INTEGER NOT NULL DEFAULT 0,"
-        "  finished_ns INTEGER NOT NULL DEFAULT 0,"
-        "  exit_code INTEGER NOT NULL DEFAULT 0,"
-        "  oom_killed INTEGER NOT NULL DEFAULT 0,"
-        "  restart_count INTEGER NOT NULL DEFAULT 0,"
-        "  error TEXT);"
-        "CREATE INDEX containers_image ON containers(image_id);",
-        "CREATE TABLE exec_sessions ("
-        "  id TEXT PRIMARY KEY,"
-        "  container_id TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,"
-        "  command TEXT NOT NULL,"
-        "  tty INTEGER NOT NULL DEFAULT 0,"
-        "  pid INTEGER NOT NULL DEFAULT 0,"
-        "  started_ns INTEGER NOT NULL,"
-        "  finished_ns INTEGER NOT NULL DEFAULT 0,"
-        "  exit_code INTEGER);"
-        "CREATE INDEX exec_sessions_container ON exec_sessions(container_id);",
+    "CREATE TABLE containers ("
+    "  id TEXT PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  image_id TEXT NOT NULL,"
+    "  image_name TEXT NOT NULL,"
+    "  runtime TEXT NOT NULL,"
+    "  runtime_path TEXT NOT NULL,"
+    "  created_ns INTEGER NOT NULL,"
+    "  config TEXT NOT NULL,"
+    "  phase TEXT NOT NULL DEFAULT 'created',"
+    "  started_ns INTEGER NOT NULL DEFAULT 0,"
+    "  finished_ns INTEGER NOT NULL DEFAULT 0,"
+    "  exit_code INTEGER NOT NULL DEFAULT 0,"
+    "  oom_killed INTEGER NOT NULL DEFAULT 0,"
+    "  restart_count INTEGER NOT NULL DEFAULT 0,"
+    "  error TEXT);"
+    "CREATE INDEX containers_image ON containers(image_id);",
+    "CREATE TABLE exec_sessions ("
+    "  id TEXT PRIMARY KEY,"
+    "  container_id TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,"
+    "  command TEXT NOT NULL,"
+    "  tty INTEGER NOT NULL DEFAULT 0,"
+    "  pid INTEGER NOT NULL DEFAULT 0,"
+    "  started_ns INTEGER NOT NULL,"
+    "  finished_ns INTEGER NOT NULL DEFAULT 0,"
+    "  exit_code INTEGER);"
+    "CREATE INDEX exec_sessions_container ON exec_sessions(container_id);",
 };
 
 int engine_db_migrate(sqlite3 *db, struct berr **err)
@@ -51,10 +51,10 @@ size_t engine_db_version_latest(void)
 }
 
 static const char *const phase_names[] = {
-        [CONTAINER_PHASE_CREATED] = "created",
-        [CONTAINER_PHASE_STARTED] = "started",
-        [CONTAINER_PHASE_STOPPED] = "stopped",
-        [CONTAINER_PHASE_REMOVING] = "removing",
+    [CONTAINER_PHASE_CREATED] = "created",
+    [CONTAINER_PHASE_STARTED] = "started",
+    [CONTAINER_PHASE_STOPPED] = "stopped",
+    [CONTAINER_PHASE_REMOVING] = "removing",
 };
 
 const char *container_phase_name(enum container_phase p)
@@ -185,7 +185,8 @@ int container_insert(sqlite3 *db, const struct container *c, struct berr **err)
         return db_error(db, err, "insert container");
 }
 
-static int query_one(sqlite3 *db, const char *sql, const char *param, struct container **out, struct berr **err)
+static int query_one(sqlite3 *db, const char *sql, const char *param, struct container **out,
+                     struct berr **err)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         int r;
@@ -350,7 +351,8 @@ int container_rename(sqlite3 *db, const char *id, const char *name, struct berr 
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
 
         if (!container_name_valid(name))
-                return eng_err(err, EINVAL, "invalid container name \"%s\", only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
+                return eng_err(err, EINVAL,
+                               "invalid container name \"%s\", only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
                                name);
         if (db_prepare(db, "UPDATE containers SET name = ? WHERE id = ?", &st, err) < 0)
                 return -1;
@@ -392,7 +394,8 @@ bool container_name_valid(const char *name)
 {
         if (!name || !*name || strlen(name) > 253)
                 return false;
-        if (!((*name >= 'a' && *name <= 'z') || (*name >= 'A' && *name <= 'Z') || (*name >= '0' && *name <= '9')))
+        if (!((*name >= 'a' && *name <= 'z') || (*name >= 'A' && *name <= 'Z') ||
+              (*name >= '0' && *name <= '9')))
                 return false;
         for (const char *p = name + 1; *p; p++)
                 if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
@@ -403,26 +406,27 @@ bool container_name_valid(const char *name)
 
 /* berth's own word lists: a mood and something found in a harbour. */
 static const char *const name_left[] = {
-        "agile",   "amber",   "ample",   "ardent",  "azure",   "bold",    "brave",   "breezy",  "bright",
-        "brisk",   "calm",    "candid",  "cheerful", "clever", "cosmic",  "crisp",   "curious", "daring",
-        "dazzling", "eager",  "earnest", "elated",  "fearless", "festive", "fond",   "gallant", "gentle",
-        "gleaming", "golden", "gracious", "hardy",  "hearty",  "humble",  "jolly",   "keen",    "kind",
-        "lively",  "loyal",   "lucid",   "merry",   "mellow",  "mighty",  "nimble",  "noble",   "patient",
-        "peaceful", "placid", "plucky",  "proud",   "quiet",   "quick",   "radiant", "rapid",   "serene",
-        "sharp",   "silent",  "sleek",   "snug",    "sprightly", "steady", "stoic",  "sturdy",  "sunny",
-        "swift",   "tender",  "tidy",    "tranquil", "trusty", "upbeat",  "valiant", "vivid",   "wakeful",
-        "warm",    "wise",    "witty",   "zealous",
+    "agile",    "amber",  "ample",    "ardent",   "azure",     "bold",    "brave",   "breezy",  "bright",
+    "brisk",    "calm",   "candid",   "cheerful", "clever",    "cosmic",  "crisp",   "curious", "daring",
+    "dazzling", "eager",  "earnest",  "elated",   "fearless",  "festive", "fond",    "gallant", "gentle",
+    "gleaming", "golden", "gracious", "hardy",    "hearty",    "humble",  "jolly",   "keen",    "kind",
+    "lively",   "loyal",  "lucid",    "merry",    "mellow",    "mighty",  "nimble",  "noble",   "patient",
+    "peaceful", "placid", "plucky",   "proud",    "quiet",     "quick",   "radiant", "rapid",   "serene",
+    "sharp",    "silent", "sleek",    "snug",     "sprightly", "steady",  "stoic",   "sturdy",  "sunny",
+    "swift",    "tender", "tidy",     "tranquil", "trusty",    "upbeat",  "valiant", "vivid",   "wakeful",
+    "warm",     "wise",   "witty",    "zealous",
 };
 static const char *const name_right[] = {
-        "anchor",  "ballast", "barge",   "beacon",  "bollard", "bosun",   "bow",     "breakwater", "buoy",
-        "cabin",   "capstan", "cargo",   "channel", "compass", "coracle", "crane",   "current", "cutter",
-        "davit",   "deck",    "dinghy",  "dock",    "dory",    "estuary", "ferry",   "fathom",  "fjord",
-        "galley",  "gangway", "gull",    "halyard", "harbour", "hatch",   "helm",    "hull",    "inlet",
-        "jetty",   "keel",    "ketch",   "lagoon",  "lantern", "launch",  "lighthouse", "lock", "mast",
-        "marina",  "mooring", "navigator", "oar",   "pier",    "pilot",   "port",    "quay",    "raft",
-        "reef",    "rigging", "rudder",  "sail",    "schooner", "shipwright", "skiff", "sloop", "sounding",
-        "spar",    "starboard", "steamer", "stern", "tide",    "tiller",  "trawler", "tugboat", "wake",
-        "wharf",   "winch",   "yawl",
+    "anchor",    "ballast", "barge",      "beacon",     "bollard", "bosun",   "bow",      "breakwater",
+    "buoy",      "cabin",   "capstan",    "cargo",      "channel", "compass", "coracle",  "crane",
+    "current",   "cutter",  "davit",      "deck",       "dinghy",  "dock",    "dory",     "estuary",
+    "ferry",     "fathom",  "fjord",      "galley",     "gangway", "gull",    "halyard",  "harbour",
+    "hatch",     "helm",    "hull",       "inlet",      "jetty",   "keel",    "ketch",    "lagoon",
+    "lantern",   "launch",  "lighthouse", "lock",       "mast",    "marina",  "mooring",  "navigator",
+    "oar",       "pier",    "pilot",      "port",       "quay",    "raft",    "reef",     "rigging",
+    "rudder",    "sail",    "schooner",   "shipwright", "skiff",   "sloop",   "sounding", "spar",
+    "starboard", "steamer", "stern",      "tide",       "tiller",  "trawler", "tugboat",  "wake",
+    "wharf",     "winch",   "yawl",
 };
 
 void container_name_generate(uint64_t rnd, unsigned attempt, char *out, size_t size)
@@ -488,7 +492,8 @@ int exec_session_finish(sqlite3 *db, const char *id, int exit_code, struct berr 
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
 
-        if (db_prepare(db, "UPDATE exec_sessions SET exit_code = ?, finished_ns = ? WHERE id = ?", &st, err) < 0)
+        if (db_prepare(db, "UPDATE exec_sessions SET exit_code = ?, finished_ns = ? WHERE id = ?", &st, err) <
+            0)
                 return -1;
         sqlite3_bind_int(st, 1, exit_code);
         sqlite3_bind_int64(st, 2, time_now_ns());

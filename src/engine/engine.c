@@ -81,20 +81,21 @@ int engine_open(const struct engine_open_opts *o, struct engine **out, struct be
                 return -1;
         if (mkdirat(e->store->root_fd, "containers", 0700) < 0 && errno != EEXIST)
                 return berr_errno(err, "create `%s/containers`", e->root);
-        e->containers_fd = openat(e->store->root_fd, "containers", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        e->containers_fd =
+            openat(e->store->root_fd, "containers", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (e->containers_fd < 0)
                 return berr_errno(err, "open `%s/containers`", e->root);
         e->net_state_dir = path_join(e->root, "network");
         if (!e->net_state_dir)
                 return berr_make(err, ENOMEM, "engine");
         e->net = (struct network_env){
-                .config_dir = e->cfg.network_config_dir,
-                .state_dir = e->net_state_dir,
-                .run_dir = e->runroot,
-                .cni_path = e->cfg.cni_path,
-                .default_name = e->cfg.default_network,
-                .default_bridge = e->cfg.default_bridge,
-                .default_subnet = e->cfg.default_subnet,
+            .config_dir = e->cfg.network_config_dir,
+            .state_dir = e->net_state_dir,
+            .run_dir = e->runroot,
+            .cni_path = e->cfg.cni_path,
+            .default_name = e->cfg.default_network,
+            .default_bridge = e->cfg.default_bridge,
+            .default_subnet = e->cfg.default_subnet,
         };
         *out = TAKE_PTR(e);
         return 0;
@@ -127,7 +128,8 @@ char *engine_find_program(const char *name)
                 const char *end = strchrnul(s, ':');
                 _cleanup_free_ char *cand = NULL;
 
-                if (end > s && asprintf(&cand, "%.*s/%s", (int)(end - s), s, name) >= 0 && is_executable(cand))
+                if (end > s && asprintf(&cand, "%.*s/%s", (int)(end - s), s, name) >= 0 &&
+                    is_executable(cand))
                         return TAKE_PTR(cand);
                 if (!*end)
                         return NULL;
@@ -231,7 +233,8 @@ char *engine_netns_name(const char *id)
 
 int engine_container_lock(const struct engine *e, const char *id, bool wait, struct berr **err)
 {
-        _cleanup_close_ int fd = openat(e->containers_fd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        _cleanup_close_ int fd =
+            openat(e->containers_fd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
         if (fd < 0) {
                 if (errno == ENOENT)

@@ -47,14 +47,14 @@ struct engine_config {
         char *default_runtime;
         struct engine_runtime *runtimes;
         size_t n_runtimes;
-        char *monitor_path;     /* NULL: berth-monitor beside the berth binary, else in $PATH */
-        char *log_driver;       /* k8s-file, json-file or none */
-        uint64_t log_size_max;  /* bytes, 0: no rotation */
-        unsigned stop_timeout;  /* seconds, docker's 10 */
+        char *monitor_path;    /* NULL: berth-monitor beside the berth binary, else in $PATH */
+        char *log_driver;      /* k8s-file, json-file or none */
+        uint64_t log_size_max; /* bytes, 0: no rotation */
+        unsigned stop_timeout; /* seconds, docker's 10 */
         unsigned db_busy_timeout_ms;
-        char *seccomp_profile;  /* default profile; NULL: the installed data/seccomp/default.json */
-        char *init_path;        /* --init binary; NULL: catatonit */
-        char *cgroup_parent;    /* default --cgroup-parent; NULL: /berth */
+        char *seccomp_profile; /* default profile; NULL: the installed data/seccomp/default.json */
+        char *init_path;       /* --init binary; NULL: catatonit */
+        char *cgroup_parent;   /* default --cgroup-parent; NULL: /berth */
         /* Networking (src/network); NULL: its defaults. */
         char *network_config_dir;
         char *cni_path;

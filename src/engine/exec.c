@@ -49,9 +49,11 @@ static int process_json(struct engine *e, const struct container *c, const struc
 
         if (!dir || !(path = path_join(dir, "config.json")))
                 return berr_make(err, ENOMEM, "exec");
-        if (read_file_at(AT_FDCWD, path, 16 << 20, &buf, &len, err) < 0 || json_parse_buf(buf, len, path, &spec, err) < 0)
+        if (read_file_at(AT_FDCWD, path, 16 << 20, &buf, &len, err) < 0 ||
+            json_parse_buf(buf, len, path, &spec, err) < 0)
                 return -1;
-        if (!json_object_object_get_ex(spec, "process", &proc) || !json_object_is_type(proc, json_type_object)) {
+        if (!json_object_object_get_ex(spec, "process", &proc) ||
+            !json_object_is_type(proc, json_type_object)) {
                 eng_err(err, EINVAL, "%s has no process", path);
                 goto out;
         }
@@ -232,11 +234,16 @@ int engine_exec_start(struct engine *e, const struct container *c, const struct 
         r |= strv_extend(&cmd, c->id);
         if (r < 0 || !(argv = launch_runtime_argv(e, c, (const char *const *)cmd)))
                 return berr_make(err, ENOMEM, "exec");
-        if (container_id_new(x->session_id, err) < 0 || spawn_runtime(argv, o->tty, o->detach, &x->runtime_pid, err) < 0)
+        if (container_id_new(x->session_id, err) < 0 ||
+            spawn_runtime(argv, o->tty, o->detach, &x->runtime_pid, err) < 0)
                 return -1;
         cmdj = engine_json_strv(o->cmd);
-        s = (struct exec_session){.id = x->session_id, .container_id = c->id, .command = cmdj, .tty = o->tty,
-                                  .pid = x->runtime_pid, .started_ns = time_now_ns()};
+        s = (struct exec_session){.id = x->session_id,
+                                  .container_id = c->id,
+                                  .command = cmdj,
+                                  .tty = o->tty,
+                                  .pid = x->runtime_pid,
+                                  .started_ns = time_now_ns()};
         r = exec_session_insert(e->db, &s, NULL);
         json_object_put(cmdj);
         (void)r;

@@ -16,8 +16,8 @@
 
 extern char **environ;
 
-#define CAPTURE_MAX  4096
-#define SYNC_MAX     (64 * 1024)
+#define CAPTURE_MAX 4096
+#define SYNC_MAX    (64 * 1024)
 
 static int spawn(const char *path, char *const *argv, int in, int out, int errfd, int extra, pid_t *pid,
                  struct berr **err)
@@ -85,7 +85,8 @@ static const char *status_text(int status, char *buf, size_t size)
         return buf;
 }
 
-int launch_wait_capture(char *const *argv, int in_fd, int *status, char *msg, size_t msg_size, struct berr **err)
+int launch_wait_capture(char *const *argv, int in_fd, int *status, char *msg, size_t msg_size,
+                        struct berr **err)
 {
         _cleanup_close_ int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
         _cleanup_close_ int capture = memfd_create("berth-stderr", MFD_CLOEXEC);
@@ -110,7 +111,8 @@ char **launch_runtime_argv(const struct engine *e, const struct container *c, co
 
         if (!root || strv_extend(&argv, c->runtime_path) < 0)
                 return NULL;
-        for (size_t i = 0; json_object_is_type(args, json_type_array) && i < json_object_array_length(args); i++)
+        for (size_t i = 0; json_object_is_type(args, json_type_array) && i < json_object_array_length(args);
+             i++)
                 if (strv_extend(&argv, json_object_get_string(json_object_array_get_idx(args, i))) < 0)
                         return NULL;
         if (strv_extend(&argv, "--root") < 0 || strv_extend(&argv, root) < 0)
@@ -180,7 +182,8 @@ static int parse_report(const char *line, size_t len, struct launch_result *res,
         if (r < 0)
                 return -1;
         if (!res->pid || !res->monitor_pid)
-                return eng_err(err, EPROTO, "the monitor's report `%.*s` has no pids", (int)MIN(len, 200), line);
+                return eng_err(err, EPROTO, "the monitor's report `%.*s` has no pids", (int)MIN(len, 200),
+                               line);
         return 0;
 }
 
@@ -222,7 +225,8 @@ int launch_monitor(const struct engine *e, char *const *argv, struct launch_resu
         if (wait_pid(pid, &status) < 0)
                 return berr_errno(err, "wait for the monitor");
         if (len == 0)
-                return eng_err(err, EIO, "`%s` %s without a report", argv[0], status_text(status, st, sizeof(st)));
+                return eng_err(err, EIO, "`%s` %s without a report", argv[0],
+                               status_text(status, st, sizeof(st)));
         buf[len] = '\0';
         return parse_report(buf, strcspn(buf, "\n"), res, err);
 }

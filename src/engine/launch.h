@@ -20,4 +20,5 @@ char *launch_monitor_path(const struct engine *e);
 /* RUNTIME [runtimeArgs] --root R cmd... */
 char **launch_runtime_argv(const struct engine *e, const struct container *c, const char *const *cmd);
 /* Runs argv with stdin in_fd (-1: /dev/null), stdout /dev/null, stderr captured into msg (one line). */
-int launch_wait_capture(char *const *argv, int in_fd, int *status, char *msg, size_t msg_size, struct berr **err);
+int launch_wait_capture(char *const *argv, int in_fd, int *status, char *msg, size_t msg_size,
+                        struct berr **err);

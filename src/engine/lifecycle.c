@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "basic/fileio.h"
@@ -126,7 +127,8 @@ static int parse_log_opts(const struct engine *e, const struct engine_create_opt
 
         /* docker's name for its default driver is json-file, podman's k8s-file: both are known. */
         if (ctrlog_parse_driver(driver, &d) < 0)
-                return eng_err(err, EINVAL, "--log-driver: unknown driver `%s` (k8s-file, json-file, none)", driver);
+                return eng_err(err, EINVAL, "--log-driver: unknown driver `%s` (k8s-file, json-file, none)",
+                               driver);
         for (const char *const *l = o->log_opts; l && *l; l++) {
                 const char *v = strchr(*l, '=');
                 if (!v)
@@ -136,7 +138,8 @@ static int parse_log_opts(const struct engine *e, const struct engine_create_opt
                         if (engine_parse_size("--log-opt max-size", v, &size_max, err) < 0)
                                 return -1;
                 } else if (strneq(*l, "max-file=", 9)) {
-                        if (engine_parse_int("--log-opt max-file", v, 1, CTRLOG_MAX_FILES, &max_files, err) < 0)
+                        if (engine_parse_int("--log-opt max-file", v, 1, CTRLOG_MAX_FILES, &max_files, err) <
+                            0)
                                 return -1;
                 } else {
                         return eng_err(err, EINVAL, "--log-opt: unknown option `%.*s` (max-size, max-file)",
@@ -150,7 +153,8 @@ static int parse_log_opts(const struct engine *e, const struct engine_create_opt
 }
 
 /* What docker shows as Config.Entrypoint and Config.Cmd. */
-static void entrypoint_cmd_json(const struct image_config *img, const struct engine_run_opts *o, json_object *cfg)
+static void entrypoint_cmd_json(const struct image_config *img, const struct engine_run_opts *o,
+                                json_object *cfg)
 {
         json_object *ep, *cmd;
 
@@ -197,6 +201,79 @@ static int container_ns_path(struct engine *e, const char *flag, const char *mod
         return 0;
 }
 
+/* "1.2.0", "1.0.2-dev" -> comparable number (the suffix sorts before the release, as in semver). */
+static long version_rank(const char *v)
+{
+        unsigned a = 0, b = 0, c = 0;
+        int n = 0;
+
+        if (sscanf(v, "%u.%u.%u%n", &a, &b, &c, &n) < 3)
+                return -1;
+        return ((long)a * 1000 + b) * 1000 * 2 + (long)c * 2 + (v[n] == '-' ? 0 : 1);
+}
+
+/*
+ * Runtimes older than the spec version berth writes may refuse it (crun 1.8
+ * does); the features command (runc >= 1.1, berth-runtime) says the highest
+ * one a runtime takes, and a runtime without it is taken to predate 1.1.
+ */
+static int fit_oci_version(const struct engine_runtime_choice *rt, json_object *config, struct berr **err)
+{
+        _cleanup_strv_free_ char **argv = NULL;
+        const char *have = json_object_get_string(json_object_object_get(config, "ociVersion"));
+        const char *max = "1.0.2-dev";
+        json_object *features = NULL;
+        _cleanup_free_ char *out = NULL;
+        int fds[2], status;
+        size_t len = 0;
+        pid_t pid;
+
+        if (streq(rt->name, ENGINE_DEFAULT_RUNTIME) || !have)
+                return 0;
+        if (strv_extend(&argv, rt->path) < 0)
+                return berr_make(err, ENOMEM, "runtime features");
+        STRV_FOREACH (a, rt->args)
+                if (strv_extend(&argv, *a) < 0)
+                        return berr_make(err, ENOMEM, "runtime features");
+        if (strv_extend(&argv, "features") < 0 || pipe2(fds, O_CLOEXEC) < 0)
+                return berr_make(err, ENOMEM, "runtime features");
+        pid = fork();
+        if (pid == 0) {
+                int null_fd = open("/dev/null", O_RDWR);
+                dup2(null_fd, 0);
+                dup2(fds[1], 1);
+                dup2(null_fd, 2);
+                execv(argv[0], argv);
+                _exit(127);
+        }
+        close(fds[1]);
+        if (pid > 0) {
+                out = malloc(65536);
+                while (out && len < 65535) {
+                        ssize_t n = read(fds[0], out + len, 65535 - len);
+                        if (n < 0 && errno == EINTR)
+                                continue;
+                        if (n <= 0)
+                                break;
+                        len += (size_t)n;
+                }
+                while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                        ;
+                if (out && WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
+                    json_parse_buf(out, len, "runtime features", &features, NULL) == 0) {
+                        json_object *m = json_object_object_get(features, "ociVersionMax");
+                        if (json_object_is_type(m, json_type_string))
+                                max = json_object_get_string(m);
+                }
+        }
+        close(fds[0]);
+        if (version_rank(max) >= 0 && version_rank(max) < version_rank(have))
+                json_object_object_add(config, "ociVersion", json_object_new_string(max));
+        if (features)
+                json_object_put(features);
+        return 0;
+}
+
 struct create_state {
         struct engine *e;
         char id[65];
@@ -227,12 +304,15 @@ static int validate_create(const struct engine *e, const struct engine_create_op
                 return eng_err(err, EINVAL, "no image given");
         if (o->name && !container_name_valid(o->name))
                 return eng_err(err, EINVAL,
-                               "invalid container name \"%s\", only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", o->name);
+                               "invalid container name \"%s\", only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
+                               o->name);
         if (restart_policy_parse(o->restart ? o->restart : "no", &rp, err) < 0)
-                return eng_err(err, EINVAL, "--restart: invalid policy `%s` (no, on-failure[:N], always)", o->restart);
+                return eng_err(err, EINVAL, "--restart: invalid policy `%s` (no, on-failure[:N], always)",
+                               o->restart);
         if (o->rm && rp.mode != RESTART_NO)
                 return eng_err(err, EINVAL, "conflicting options: --restart and --rm");
-        if (o->stop_timeout && engine_parse_int("--stop-timeout", o->stop_timeout, -1, 24 * 3600, &v, err) < 0)
+        if (o->stop_timeout &&
+            engine_parse_int("--stop-timeout", o->stop_timeout, -1, 24 * 3600, &v, err) < 0)
                 return -1;
         return 0;
 }
@@ -288,7 +368,8 @@ int engine_container_create(struct engine *e, const struct engine_create_opts *o
         {
                 const struct engine_image_config exposed = {.exposed_ports = img->exposed_ports};
                 const char *what = ns_net ? "container:" : mode == NETWORK_MODE_NONE ? "none" : "host";
-                if (engine_ports_prepare(o, &exposed, mode == NETWORK_MODE_BRIDGE && !ns_net, what, cfg, err) < 0)
+                if (engine_ports_prepare(o, &exposed, mode == NETWORK_MODE_BRIDGE && !ns_net, what, cfg,
+                                         err) < 0)
                         return -1;
         }
         if (container_id_new(cs.id, err) < 0)
@@ -339,23 +420,23 @@ int engine_container_create(struct engine *e, const struct engine_create_opts *o
                 }
         }
         eimg = (struct engine_image_config){
-                .user = img->user,
-                .working_dir = img->working_dir,
-                .stop_signal = img->stop_signal,
-                .entrypoint = img->entrypoint,
-                .cmd = img->cmd,
-                .env = img->env,
-                .exposed_ports = img->exposed_ports,
-                .volumes = img->volumes,
-                .labels = img->labels,
+            .user = img->user,
+            .working_dir = img->working_dir,
+            .stop_signal = img->stop_signal,
+            .entrypoint = img->entrypoint,
+            .cmd = img->cmd,
+            .env = img->env,
+            .exposed_ports = img->exposed_ports,
+            .volumes = img->volumes,
+            .labels = img->labels,
         };
         ctx = (struct engine_spec_ctx){
-                .id = c->id,
-                .name = c->name,
-                .rootfs = rootfs,
-                .files_dir = shared_files ? shared_files : userdata,
-                .seccomp_profile = e->cfg.seccomp_profile,
-                .init_path = e->cfg.init_path,
+            .id = c->id,
+            .name = c->name,
+            .rootfs = rootfs,
+            .files_dir = shared_files ? shared_files : userdata,
+            .seccomp_profile = e->cfg.seccomp_profile,
+            .init_path = e->cfg.init_path,
         };
         ctx.ns_paths[OCI_NS_NET] = ns_net ? ns_net : netns;
         ctx.ns_paths[OCI_NS_PID] = ns_pid;
@@ -378,7 +459,8 @@ int engine_container_create(struct engine *e, const struct engine_create_opts *o
         run.n_mounts = n_mounts;
         if (!run.cgroup_parent)
                 run.cgroup_parent = e->cfg.cgroup_parent;
-        if (engine_spec_build(&eimg, &run, &ctx, &spec, err) < 0 || engine_spec_prepare(spec, &ctx, err) < 0 ||
+        if (engine_spec_build(&eimg, &run, &ctx, &spec, err) < 0 ||
+            fit_oci_version(&rt, spec->config, err) < 0 || engine_spec_prepare(spec, &ctx, err) < 0 ||
             engine_spec_write_bundle(spec, dir, err) < 0)
                 goto fail;
 
@@ -408,10 +490,11 @@ int engine_container_create(struct engine *e, const struct engine_create_opts *o
                 json_object_object_add(labels, l[0], json_object_new_string(l[1]));
         json_object_object_add(cfg, "labels", labels);
         netj = json_object_new_object();
-        json_object_object_add(netj, "mode", json_object_new_string(ns_net                        ? "container"
-                                                                   : mode == NETWORK_MODE_NONE ? "none"
-                                                                   : mode == NETWORK_MODE_HOST ? "host"
-                                                                                               : "bridge"));
+        json_object_object_add(netj, "mode",
+                               json_object_new_string(ns_net                      ? "container"
+                                                      : mode == NETWORK_MODE_NONE ? "none"
+                                                      : mode == NETWORK_MODE_HOST ? "host"
+                                                                                  : "bridge"));
         if (network)
                 json_object_object_add(netj, "name", json_object_new_string(network));
         if (netns)
@@ -469,13 +552,14 @@ static char **monitor_argv(struct engine *e, const struct container *c, const ch
         _cleanup_free_ char *bundle = engine_container_dir(e, c->id);
         json_object *args = container_cfg(c, "runtimeArgs");
         const char *driver = container_cfg_str(c, "logDriver"), *restart = container_cfg_str(c, "restart");
-        int64_t size_max = container_cfg_int(c, "logSizeMax", 0), max_files = container_cfg_int(c, "logMaxFiles", 1);
+        int64_t size_max = container_cfg_int(c, "logSizeMax", 0),
+                max_files = container_cfg_int(c, "logMaxFiles", 1);
         char num[32];
         int r = 0;
 
         if (!mon) {
-                eng_err(err, ENOENT, "%s not found (install it, or set monitorPath in %s)", ENGINE_MONITOR_NAME,
-                        e->config_path);
+                eng_err(err, ENOENT, "%s not found (install it, or set monitorPath in %s)",
+                        ENGINE_MONITOR_NAME, e->config_path);
                 return NULL;
         }
         if (!rtroot || !bundle)
@@ -486,7 +570,8 @@ static char **monitor_argv(struct engine *e, const struct container *c, const ch
         ADD(c->id);
         ADD("--runtime");
         ADD(c->runtime_path);
-        for (size_t i = 0; json_object_is_type(args, json_type_array) && i < json_object_array_length(args); i++) {
+        for (size_t i = 0; json_object_is_type(args, json_type_array) && i < json_object_array_length(args);
+             i++) {
                 ADD("--runtime-arg");
                 ADD(json_object_get_string(json_object_array_get_idx(args, i)));
         }
@@ -641,7 +726,8 @@ static int cleanup_locked(struct engine *e, struct container *c, struct berr **e
 }
 
 /* Locks and re-reads: another process may have changed or removed it meanwhile. */
-static int lock_container(struct engine *e, const char *id, int *lock, struct container **c, struct berr **err)
+static int lock_container(struct engine *e, const char *id, int *lock, struct container **c,
+                          struct berr **err)
 {
         int fd = engine_container_lock(e, id, true, err), r;
 
@@ -801,7 +887,8 @@ static int current_state(struct engine *e, const char *id, struct container_stat
 }
 
 /* Until the container is not active; deadline_ns 0: no bound. 1: stopped, 0: timed out. */
-static int wait_inactive(struct engine *e, const char *id, int64_t deadline_ns, int *exit_code, struct berr **err)
+static int wait_inactive(struct engine *e, const char *id, int64_t deadline_ns, int *exit_code,
+                         struct berr **err)
 {
         _cleanup_free_ char *state_dir = engine_state_dir(e, id);
 
@@ -916,7 +1003,8 @@ int engine_container_stop(struct engine *e, const char *id, int timeout, struct 
         }
         {
                 _cleanup_berr_ struct berr *e2 = NULL;
-                if (signal_container(e, c, SIGKILL, &e2) < 0 && wait_inactive(e, id, time_mono_ns() + 1, NULL, NULL) != 1) {
+                if (signal_container(e, c, SIGKILL, &e2) < 0 &&
+                    wait_inactive(e, id, time_mono_ns() + 1, NULL, NULL) != 1) {
                         berr_move(err, &e2);
                         return -1;
                 }

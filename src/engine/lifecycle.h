@@ -22,20 +22,20 @@
 /* What `berth create`/`run` asks for, as typed; validated by create. */
 struct engine_create_opts {
         const char *image;
-        const char *name;     /* NULL: generated */
-        const char *pull;     /* missing (default), always, never, newer (as missing) */
+        const char *name;                  /* NULL: generated */
+        const char *pull;                  /* missing (default), always, never, newer (as missing) */
         const struct pull_opts *pull_opts; /* registry options and progress for a pull; NULL: defaults */
-        const char *platform; /* os/arch[/variant] for a pull */
-        const char *runtime;  /* --runtime NAME|PATH; NULL: the configured default */
-        const char *restart;  /* no, on-failure[:N], always */
+        const char *platform;              /* os/arch[/variant] for a pull */
+        const char *runtime;               /* --runtime NAME|PATH; NULL: the configured default */
+        const char *restart;               /* no, on-failure[:N], always */
         bool rm;
-        const char *log_driver;          /* NULL: the configured default */
-        const char *const *log_opts;     /* max-size=SIZE, max-file=N */
-        const char *stop_timeout;        /* seconds */
-        const char *const *publish;      /* -p [[IP:][HOST_PORT]:]PORT[/PROTO] */
-        bool publish_all;                /* -P: every exposed port to a free host port */
-        const char *const *expose;       /* --expose PORT[-END][/PROTO] */
-        struct engine_run_opts run;      /* everything the OCI spec is built from */
+        const char *log_driver;      /* NULL: the configured default */
+        const char *const *log_opts; /* max-size=SIZE, max-file=N */
+        const char *stop_timeout;    /* seconds */
+        const char *const *publish;  /* -p [[IP:][HOST_PORT]:]PORT[/PROTO] */
+        bool publish_all;            /* -P: every exposed port to a free host port */
+        const char *const *expose;   /* --expose PORT[-END][/PROTO] */
+        struct engine_run_opts run;  /* everything the OCI spec is built from */
 };
 
 /* Mode of --pull. */
@@ -115,8 +115,8 @@ int engine_network_setup(struct engine *e, const struct container *c, struct ber
 int engine_network_teardown(struct engine *e, const struct container *c, struct berr **err);
 /* create: -p, -P, --expose and the image's EXPOSE into the record's "ports"
  * and "exposedPorts"; mappings need a bridge network (mode names the other). */
-int engine_ports_prepare(const struct engine_create_opts *o, const struct engine_image_config *img, bool bridge,
-                         const char *mode, json_object *cfg, struct berr **err);
+int engine_ports_prepare(const struct engine_create_opts *o, const struct engine_image_config *img,
+                         bool bridge, const char *mode, json_object *cfg, struct berr **err);
 /* The host ports a running container got (from its attachment record); none when stopped. */
 int engine_container_ports(struct engine *e, const struct container *c, struct network_port **out, size_t *n,
                            struct berr **err);

@@ -308,11 +308,11 @@ int engine_network_setup(struct engine *e, const struct container *c, struct ber
                                ni.netns);
         }
         ao = (struct network_attach_opts){
-                .container_id = c->id,
-                .container_name = c->name,
-                .netns = path,
-                .ports = ports,
-                .n_ports = n_ports,
+            .container_id = c->id,
+            .container_name = c->name,
+            .netns = path,
+            .ports = ports,
+            .n_ports = n_ports,
         };
         if (network_attach(&e->net, ni.name, &ao, &a, err) < 0) {
                 network_netns_remove(&e->net, nsname, NULL);

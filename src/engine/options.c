@@ -15,57 +15,69 @@ static const struct field {
         enum field_type type;
         size_t off;
 } fields[] = {
-#define S(k, f)  {k, F_STR, offsetof(struct engine_run_opts, f)}
-#define L(k, f)  {k, F_STRV, offsetof(struct engine_run_opts, f)}
-#define B(k, f)  {k, F_BOOL, offsetof(struct engine_run_opts, f)}
-#define U(k, f)  {k, F_UINT, offsetof(struct engine_run_opts, f)}
-        S("entrypoint", entrypoint),
-        L("cmd", cmd),
-        L("env", env),
-        L("envFiles", env_files),
-        S("workdir", workdir),
-        S("user", user),
-        L("groupAdd", group_add),
-        S("hostname", hostname),
-        L("addHosts", add_hosts),
-        L("dns", dns),
-        L("dnsSearch", dns_search),
-        L("dnsOptions", dns_options),
-        L("capAdd", cap_add),
-        L("capDrop", cap_drop),
-        B("privileged", privileged),
-        L("securityOpts", security_opts),
-        B("readOnly", read_only),
-        L("tmpfs", tmpfs),
-        B("init", init),
-        S("memory", memory),
-        S("memoryReservation", memory_reservation),
-        S("memorySwap", memory_swap),
-        S("cpus", cpus),
-        S("cpuShares", cpu_shares),
-        S("cpuQuota", cpu_quota),
-        S("cpuPeriod", cpu_period),
-        S("cpusetCpus", cpuset_cpus),
-        S("cpusetMems", cpuset_mems),
-        S("pidsLimit", pids_limit),
-        L("ulimits", ulimits),
-        L("devices", devices),
-        S("shmSize", shm_size),
-        L("sysctls", sysctls),
-        L("labels", labels),
-        L("annotations", annotations),
-        S("stopSignal", stop_signal),
-        B("tty", tty),
-        B("interactive", interactive),
-        S("ipc", ipc),
-        S("pid", pid),
-        S("uts", uts),
-        S("network", network),
-        S("userns", userns),
-        S("cgroupns", cgroupns),
-        S("cgroupParent", cgroup_parent),
-        U("consoleHeight", console_height),
-        U("consoleWidth", console_width),
+#define S(k, f)                                                                                              \
+        {                                                                                                    \
+                k, F_STR, offsetof(struct engine_run_opts, f)                                                \
+        }
+#define L(k, f)                                                                                              \
+        {                                                                                                    \
+                k, F_STRV, offsetof(struct engine_run_opts, f)                                               \
+        }
+#define B(k, f)                                                                                              \
+        {                                                                                                    \
+                k, F_BOOL, offsetof(struct engine_run_opts, f)                                               \
+        }
+#define U(k, f)                                                                                              \
+        {                                                                                                    \
+                k, F_UINT, offsetof(struct engine_run_opts, f)                                               \
+        }
+    S("entrypoint", entrypoint),
+    L("cmd", cmd),
+    L("env", env),
+    L("envFiles", env_files),
+    S("workdir", workdir),
+    S("user", user),
+    L("groupAdd", group_add),
+    S("hostname", hostname),
+    L("addHosts", add_hosts),
+    L("dns", dns),
+    L("dnsSearch", dns_search),
+    L("dnsOptions", dns_options),
+    L("capAdd", cap_add),
+    L("capDrop", cap_drop),
+    B("privileged", privileged),
+    L("securityOpts", security_opts),
+    B("readOnly", read_only),
+    L("tmpfs", tmpfs),
+    B("init", init),
+    S("memory", memory),
+    S("memoryReservation", memory_reservation),
+    S("memorySwap", memory_swap),
+    S("cpus", cpus),
+    S("cpuShares", cpu_shares),
+    S("cpuQuota", cpu_quota),
+    S("cpuPeriod", cpu_period),
+    S("cpusetCpus", cpuset_cpus),
+    S("cpusetMems", cpuset_mems),
+    S("pidsLimit", pids_limit),
+    L("ulimits", ulimits),
+    L("devices", devices),
+    S("shmSize", shm_size),
+    L("sysctls", sysctls),
+    L("labels", labels),
+    L("annotations", annotations),
+    S("stopSignal", stop_signal),
+    B("tty", tty),
+    B("interactive", interactive),
+    S("ipc", ipc),
+    S("pid", pid),
+    S("uts", uts),
+    S("network", network),
+    S("userns", userns),
+    S("cgroupns", cgroupns),
+    S("cgroupParent", cgroup_parent),
+    U("consoleHeight", console_height),
+    U("consoleWidth", console_width),
 #undef S
 #undef L
 #undef B
@@ -160,8 +172,8 @@ static int keep(struct engine_run_opts_holder *h, void *p, struct berr **err)
 }
 
 /* Strings point into h->json; arrays of pointers are allocated and kept. */
-static int strv_view(struct engine_run_opts_holder *h, json_object *a, const char *key, const char *const **out,
-                     struct berr **err)
+static int strv_view(struct engine_run_opts_holder *h, json_object *a, const char *key,
+                     const char *const **out, struct berr **err)
 {
         size_t n;
         const char **v;
@@ -247,8 +259,8 @@ int engine_run_opts_from_json(json_object *j, struct engine_run_opts_holder *h, 
                         d->create_source = json_object_get_boolean(json_object_object_get(m, "createSource"));
                         d->tmpfs_size = json_object_get_int64(json_object_object_get(m, "tmpfsSize"));
                         d->tmpfs_mode = json_object_object_get_ex(m, "tmpfsMode", NULL)
-                                                ? json_object_get_int(json_object_object_get(m, "tmpfsMode"))
-                                                : -1;
+                                            ? json_object_get_int(json_object_object_get(m, "tmpfsMode"))
+                                            : -1;
                 }
                 h->opts.mounts = h->mounts;
                 h->opts.n_mounts = n;

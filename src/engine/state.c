@@ -8,9 +8,9 @@
 #include "spec-internal.h"
 
 static const char *const status_names[] = {
-        [CONTAINER_CREATED] = "created",       [CONTAINER_RUNNING] = "running", [CONTAINER_PAUSED] = "paused",
-        [CONTAINER_RESTARTING] = "restarting", [CONTAINER_EXITED] = "exited",   [CONTAINER_DEAD] = "dead",
-        [CONTAINER_REMOVING] = "removing",
+    [CONTAINER_CREATED] = "created",       [CONTAINER_RUNNING] = "running", [CONTAINER_PAUSED] = "paused",
+    [CONTAINER_RESTARTING] = "restarting", [CONTAINER_EXITED] = "exited",   [CONTAINER_DEAD] = "dead",
+    [CONTAINER_REMOVING] = "removing",
 };
 
 const char *container_status_name(enum container_status s)
@@ -47,12 +47,12 @@ int container_state_compute(const struct container *c, const struct monitor_stat
                             bool frozen, struct container_state *out, struct berr **err)
 {
         *out = (struct container_state){
-                .status = CONTAINER_EXITED,
-                .started_ns = c->started_ns,
-                .finished_ns = c->finished_ns,
-                .exit_code = c->exit_code,
-                .oom_killed = c->oom_killed,
-                .restart_count = c->restart_count,
+            .status = CONTAINER_EXITED,
+            .started_ns = c->started_ns,
+            .finished_ns = c->finished_ns,
+            .exit_code = c->exit_code,
+            .oom_killed = c->oom_killed,
+            .restart_count = c->restart_count,
         };
         switch (c->phase) {
         case CONTAINER_PHASE_REMOVING:

@@ -54,8 +54,10 @@ teardown() { engine_teardown; }
 
 @test "stop escalates to SIGKILL after the timeout" {
         b run -d --name stubborn --network none demo sleep 100
+        retry state_is stubborn running
         b stop -t 1 stubborn
-        [ "$(b inspect -f '{{.State.ExitCode}}' stubborn)" = 137 ]
+        b inspect -f '{{.State.Status}} {{.State.ExitCode}} {{.State.Error}}' stubborn
+        [ "$(b inspect -f '{{.State.Status}} {{.State.ExitCode}}' stubborn)" = "exited 137" ]
         b rm stubborn
 }
 

@@ -84,7 +84,8 @@ static void test_migrations(void **state)
         assert_int_equal(db_version(db, "engine", &v, &err), 0);
         assert_int_equal((size_t)v, engine_db_version_latest());
         /* A newer berth's schema is refused with a clear message. */
-        assert_int_equal(db_exec(db, "UPDATE schema_versions SET version = 99 WHERE component = 'engine'", &err), 0);
+        assert_int_equal(
+            db_exec(db, "UPDATE schema_versions SET version = 99 WHERE component = 'engine'", &err), 0);
         assert_true(engine_db_migrate(db, &err) == 0 ? false : true);
         assert_non_null(strstr(err->msg, "newer than this berth knows"));
         db_close(db);
@@ -176,7 +177,8 @@ static void test_records(void **state)
         /* Exec sessions go with their container. */
         {
                 json_object *cmd = engine_json_strv((const char *const[]){"sh", NULL});
-                struct exec_session s = {.id = (char *)ID_C, .container_id = (char *)ID_A, .command = cmd, .started_ns = 1};
+                struct exec_session s = {
+                    .id = (char *)ID_C, .container_id = (char *)ID_A, .command = cmd, .started_ns = 1};
                 char **ids = NULL;
                 assert_int_equal(exec_session_insert(db, &s, &err), 0);
                 assert_int_equal(exec_session_ids(db, ID_A, &ids, &err), 0);
@@ -240,7 +242,8 @@ static int monitor_dir(const char *id, const char *state_json, bool alive)
         dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
         assert_true(dfd >= 0);
         if (state_json)
-                assert_int_equal(write_file_atomic_at(dfd, "state.json", state_json, strlen(state_json), 0600, &err), 0);
+                assert_int_equal(
+                    write_file_atomic_at(dfd, "state.json", state_json, strlen(state_json), 0600, &err), 0);
         else
                 unlinkat(dfd, "state.json", 0);
         return alive ? monitor_lock(dfd, &err) : -1;
@@ -311,10 +314,11 @@ static void test_state(void **state)
         container_state_done(&st);
 
         /* Restarting (alive), then dead while restarting. */
-        lock = monitor_dir(ID_A,
-                           "{\"status\":\"restarting\",\"pid\":0,\"monitorPid\":4240,\"monitorStartTime\":1,"
-                           "\"restartCount\":1,\"exitCode\":1,\"oomKilled\":false,\"exitedAt\":\"2024-01-02T03:04:06Z\"}",
-                           true);
+        lock = monitor_dir(
+            ID_A,
+            "{\"status\":\"restarting\",\"pid\":0,\"monitorPid\":4240,\"monitorStartTime\":1,"
+            "\"restartCount\":1,\"exitCode\":1,\"oomKilled\":false,\"exitedAt\":\"2024-01-02T03:04:06Z\"}",
+            true);
         assert_int_equal(derive(&e, c, &st), CONTAINER_RESTARTING);
         assert_int_equal(st.exit_code, 1);
         container_state_done(&st);
@@ -373,9 +377,10 @@ static void test_config(void **state)
 {
         _cleanup_berr_ struct berr *err = NULL;
         struct engine_config c;
-        const char *doc = "{\"runtime\": \"runc\", \"runtimes\": {\"runc\": {\"paths\": [\"/opt/runc\"], \"args\": "
-                          "[\"--systemd-cgroup\"]}, \"mine\": [\"/opt/mine\"]}, \"logDriver\": \"json-file\", "
-                          "\"stopTimeout\": 3, \"network\": {\"defaultSubnet\": \"10.1.2.0/24\"}}";
+        const char *doc =
+            "{\"runtime\": \"runc\", \"runtimes\": {\"runc\": {\"paths\": [\"/opt/runc\"], \"args\": "
+            "[\"--systemd-cgroup\"]}, \"mine\": [\"/opt/mine\"]}, \"logDriver\": \"json-file\", "
+            "\"stopTimeout\": 3, \"network\": {\"defaultSubnet\": \"10.1.2.0/24\"}}";
         size_t found = 0;
 
         (void)state;
@@ -428,19 +433,22 @@ static void test_run_opts_json(void **state)
 {
         _cleanup_berr_ struct berr *err = NULL;
         struct engine_mount m[2] = {
-                {.type = ENGINE_MOUNT_BIND, .source = (char *)"/srv", .destination = (char *)"/data", .readonly = true,
-                 .tmpfs_mode = -1},
-                {.type = ENGINE_MOUNT_TMPFS, .destination = (char *)"/t", .tmpfs_size = 4096, .tmpfs_mode = 0700},
+            {.type = ENGINE_MOUNT_BIND,
+             .source = (char *)"/srv",
+             .destination = (char *)"/data",
+             .readonly = true,
+             .tmpfs_mode = -1},
+            {.type = ENGINE_MOUNT_TMPFS, .destination = (char *)"/t", .tmpfs_size = 4096, .tmpfs_mode = 0700},
         };
         struct engine_run_opts o = {
-                .entrypoint = "",
-                .cmd = (const char *const[]){"echo", "hi", NULL},
-                .add_hosts = (const char *const[]){"a:1.2.3.4", NULL},
-                .privileged = true,
-                .memory = "64m",
-                .console_width = 80,
-                .mounts = m,
-                .n_mounts = 2,
+            .entrypoint = "",
+            .cmd = (const char *const[]){"echo", "hi", NULL},
+            .add_hosts = (const char *const[]){"a:1.2.3.4", NULL},
+            .privileged = true,
+            .memory = "64m",
+            .console_width = 80,
+            .mounts = m,
+            .n_mounts = 2,
         };
         struct engine_run_opts_holder h;
         json_object *j = engine_run_opts_to_json(&o);
@@ -486,10 +494,10 @@ static void test_exit_codes(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_migrations),   cmocka_unit_test(test_records),
-                cmocka_unit_test(test_ids_names),    cmocka_unit_test(test_state),
-                cmocka_unit_test(test_status_names), cmocka_unit_test(test_config),
-                cmocka_unit_test(test_run_opts_json), cmocka_unit_test(test_exit_codes),
+            cmocka_unit_test(test_migrations),    cmocka_unit_test(test_records),
+            cmocka_unit_test(test_ids_names),     cmocka_unit_test(test_state),
+            cmocka_unit_test(test_status_names),  cmocka_unit_test(test_config),
+            cmocka_unit_test(test_run_opts_json), cmocka_unit_test(test_exit_codes),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }

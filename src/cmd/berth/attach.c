@@ -5,21 +5,21 @@
 #include "engine/engine.h"
 
 static const struct berth_usage usage = {
-        .usage = "berth attach [options] CONTAINER",
-        .summary = "Attach to a running container's input and output",
-        .options = "      --detach-keys KEYS   keys to detach (default \"ctrl-p,ctrl-q\")\n"
-                   "      --no-stdin           do not attach stdin\n"
-                   "      --sig-proxy BOOL     pass received signals to the container (default true)\n",
+    .usage = "berth attach [options] CONTAINER",
+    .summary = "Attach to a running container's input and output",
+    .options = "      --detach-keys KEYS   keys to detach (default \"ctrl-p,ctrl-q\")\n"
+               "      --no-stdin           do not attach stdin\n"
+               "      --sig-proxy BOOL     pass received signals to the container (default true)\n",
 };
 
 int cmd_attach(struct berth_ctx *ctx, int argc, char **argv)
 {
         static const struct option opts[] = {
-                {"help", no_argument, NULL, 'h'},
-                {"detach-keys", required_argument, NULL, 'k'},
-                {"no-stdin", no_argument, NULL, 'n'},
-                {"sig-proxy", optional_argument, NULL, 's'},
-                {},
+            {"help", no_argument, NULL, 'h'},
+            {"detach-keys", required_argument, NULL, 'k'},
+            {"no-stdin", no_argument, NULL, 'n'},
+            {"sig-proxy", optional_argument, NULL, 's'},
+            {},
         };
         _cleanup_berr_ struct berr *err = NULL;
         _cleanup_container_ struct container *ct = NULL;

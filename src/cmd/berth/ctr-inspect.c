@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* `berth container inspect` (docker's field names) and `berth inspect`, which tries containers, then images. */
+/* `berth container inspect` (docker's field names) and `berth inspect`, which tries containers, then images.
+ */
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
@@ -16,10 +17,10 @@
 #include "image/snapshot.h"
 
 static const struct berth_usage usage = {
-        .usage = "berth inspect [options] NAME [NAME...]",
-        .summary = "Display the configuration of containers or images",
-        .options = "  -f, --format FORMAT   a Go template (e.g. '{{.State.Status}}', '{{json .Config}}')\n"
-                   "      --type TYPE       container or image (default: containers first, then images)\n",
+    .usage = "berth inspect [options] NAME [NAME...]",
+    .summary = "Display the configuration of containers or images",
+    .options = "  -f, --format FORMAT   a Go template (e.g. '{{.State.Status}}', '{{json .Config}}')\n"
+               "      --type TYPE       container or image (default: containers first, then images)\n",
 };
 
 static json_object *str(const char *s)
@@ -65,9 +66,10 @@ static json_object *state_json(const struct container_state *st)
         json_object *o = json_object_new_object();
 
         json_object_object_add(o, "Status", str(container_status_name(st->status)));
-        json_object_object_add(o, "Running", json_object_new_boolean(st->status == CONTAINER_RUNNING ||
-                                                                        st->status == CONTAINER_PAUSED ||
-                                                                        st->status == CONTAINER_RESTARTING));
+        json_object_object_add(o, "Running",
+                               json_object_new_boolean(st->status == CONTAINER_RUNNING ||
+                                                       st->status == CONTAINER_PAUSED ||
+                                                       st->status == CONTAINER_RESTARTING));
         json_object_object_add(o, "Paused", json_object_new_boolean(st->status == CONTAINER_PAUSED));
         json_object_object_add(o, "Restarting", json_object_new_boolean(st->status == CONTAINER_RESTARTING));
         json_object_object_add(o, "OOMKilled", json_object_new_boolean(st->oom_killed));
@@ -82,7 +84,8 @@ static json_object *state_json(const struct container_state *st)
 }
 
 /* docker's port map: {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}], ...}; host_port 0 is "". */
-static void port_map_add(json_object *map, const char *ip, unsigned host_port, unsigned port, const char *proto)
+static void port_map_add(json_object *map, const char *ip, unsigned host_port, unsigned port,
+                         const char *proto)
 {
         json_object *list, *b = json_object_new_object();
         char key[32], hp[16] = "";
@@ -104,7 +107,8 @@ static json_object *port_bindings(const struct container *c)
 {
         json_object *map = json_object_new_object(), *ports = container_cfg(c, "ports");
 
-        for (size_t i = 0; json_object_is_type(ports, json_type_array) && i < json_object_array_length(ports); i++) {
+        for (size_t i = 0; json_object_is_type(ports, json_type_array) && i < json_object_array_length(ports);
+             i++) {
                 json_object *p = json_object_array_get_idx(ports, i);
                 port_map_add(map, json_object_get_string(get(p, "hostIp")),
                              (unsigned)json_object_get_int(get(p, "hostPort")),
@@ -116,13 +120,16 @@ static json_object *port_bindings(const struct container *c)
 
 static json_object *host_config(const struct container *c, json_object *spec)
 {
-        json_object *o = json_object_new_object(), *run = container_cfg(c, "runOpts"), *log = json_object_new_object();
-        json_object *rp = json_object_new_object(), *binds = json_object_new_array(), *logcfg = json_object_new_object();
+        json_object *o = json_object_new_object(), *run = container_cfg(c, "runOpts"),
+                    *log = json_object_new_object();
+        json_object *rp = json_object_new_object(), *binds = json_object_new_array(),
+                    *logcfg = json_object_new_object();
         json_object *res = get(spec, "linux.resources"), *v;
         const char *restart = container_cfg_str(c, "restart"), *colon;
         json_object *mounts = get(run, "mounts");
 
-        for (size_t i = 0; json_object_is_type(mounts, json_type_array) && i < json_object_array_length(mounts); i++) {
+        for (size_t i = 0;
+             json_object_is_type(mounts, json_type_array) && i < json_object_array_length(mounts); i++) {
                 json_object *m = json_object_array_get_idx(mounts, i);
                 _cleanup_free_ char *b = NULL;
                 if (!streq(json_object_get_string(get(m, "type")), "bind"))
@@ -143,13 +150,16 @@ static json_object *host_config(const struct container *c, json_object *spec)
         }
         json_object_object_add(log, "Config", logcfg);
         json_object_object_add(o, "LogConfig", log);
-        json_object_object_add(o, "NetworkMode",
-                               str(get(run, "network") ? json_object_get_string(get(run, "network")) : "bridge"));
+        json_object_object_add(
+            o, "NetworkMode",
+            str(get(run, "network") ? json_object_get_string(get(run, "network")) : "bridge"));
         json_object_object_add(o, "PortBindings", port_bindings(c));
-        json_object_object_add(o, "PublishAllPorts",
-                               json_object_new_boolean(json_object_get_boolean(container_cfg(c, "publishAll"))));
+        json_object_object_add(
+            o, "PublishAllPorts",
+            json_object_new_boolean(json_object_get_boolean(container_cfg(c, "publishAll"))));
         colon = restart ? strchr(restart, ':') : NULL;
-        json_object_object_add(rp, "Name", colon ? json_object_new_string_len(restart, (int)(colon - restart)) : str(restart));
+        json_object_object_add(
+            rp, "Name", colon ? json_object_new_string_len(restart, (int)(colon - restart)) : str(restart));
         json_object_object_add(rp, "MaximumRetryCount", json_object_new_int(colon ? atoi(colon + 1) : 0));
         json_object_object_add(o, "RestartPolicy", rp);
         json_object_object_add(o, "AutoRemove", json_object_new_boolean(container_cfg_bool(c, "rm")));
@@ -167,17 +177,24 @@ static json_object *host_config(const struct container *c, json_object *spec)
         json_object_object_add(o, "UsernsMode", str(json_object_get_string(get(run, "userns"))));
         json_object_object_add(o, "CgroupnsMode", str(json_object_get_string(get(run, "cgroupns"))));
         json_object_object_add(o, "CgroupParent", str(json_object_get_string(get(run, "cgroupParent"))));
-        json_object_object_add(o, "Privileged", json_object_new_boolean(json_object_get_boolean(get(run, "privileged"))));
-        json_object_object_add(o, "ReadonlyRootfs", json_object_new_boolean(json_object_get_boolean(get(run, "readOnly"))));
+        json_object_object_add(o, "Privileged",
+                               json_object_new_boolean(json_object_get_boolean(get(run, "privileged"))));
+        json_object_object_add(o, "ReadonlyRootfs",
+                               json_object_new_boolean(json_object_get_boolean(get(run, "readOnly"))));
         json_object_object_add(o, "SecurityOpt", opt_list(run, "securityOpts"));
         json_object_object_add(o, "Init", json_object_new_boolean(json_object_get_boolean(get(run, "init"))));
-        json_object_object_add(o, "Memory", json_object_new_int64(json_object_get_int64(get(res, "memory.limit"))));
+        json_object_object_add(o, "Memory",
+                               json_object_new_int64(json_object_get_int64(get(res, "memory.limit"))));
         json_object_object_add(o, "MemoryReservation",
                                json_object_new_int64(json_object_get_int64(get(res, "memory.reservation"))));
-        json_object_object_add(o, "MemorySwap", json_object_new_int64(json_object_get_int64(get(res, "memory.swap"))));
-        json_object_object_add(o, "CpuShares", json_object_new_int64(json_object_get_int64(get(res, "cpu.shares"))));
-        json_object_object_add(o, "CpuQuota", json_object_new_int64(json_object_get_int64(get(res, "cpu.quota"))));
-        json_object_object_add(o, "CpuPeriod", json_object_new_int64(json_object_get_int64(get(res, "cpu.period"))));
+        json_object_object_add(o, "MemorySwap",
+                               json_object_new_int64(json_object_get_int64(get(res, "memory.swap"))));
+        json_object_object_add(o, "CpuShares",
+                               json_object_new_int64(json_object_get_int64(get(res, "cpu.shares"))));
+        json_object_object_add(o, "CpuQuota",
+                               json_object_new_int64(json_object_get_int64(get(res, "cpu.quota"))));
+        json_object_object_add(o, "CpuPeriod",
+                               json_object_new_int64(json_object_get_int64(get(res, "cpu.period"))));
         json_object_object_add(o, "CpusetCpus", str(json_object_get_string(get(res, "cpu.cpus"))));
         json_object_object_add(o, "CpusetMems", str(json_object_get_string(get(res, "cpu.mems"))));
         v = get(res, "pids.limit");
@@ -208,7 +225,8 @@ static json_object *config_json(const struct container *c, json_object *spec)
         json_object_object_add(o, "Image", str(c->image_name));
         {
                 json_object *ex = container_cfg(c, "exposedPorts"), *m = NULL;
-                for (size_t i = 0; json_object_is_type(ex, json_type_array) && i < json_object_array_length(ex); i++) {
+                for (size_t i = 0;
+                     json_object_is_type(ex, json_type_array) && i < json_object_array_length(ex); i++) {
                         if (!m)
                                 m = json_object_new_object();
                         json_object_object_add(m, json_object_get_string(json_object_array_get_idx(ex, i)),
@@ -221,11 +239,13 @@ static json_object *config_json(const struct container *c, json_object *spec)
         json_object_object_add(o, "Entrypoint", copy(container_cfg(c, "entrypoint")));
         json_object_object_add(o, "OnBuild", NULL);
         json_object_object_add(o, "Labels", labels ? json_object_get(labels) : json_object_new_object());
-        snprintf(sig, sizeof(sig), "SIG%s", sigabbrev_np((int)container_cfg_int(c, "stopSignal", SIGTERM))
-                                                ? sigabbrev_np((int)container_cfg_int(c, "stopSignal", SIGTERM))
-                                                : "TERM");
+        snprintf(sig, sizeof(sig), "SIG%s",
+                 sigabbrev_np((int)container_cfg_int(c, "stopSignal", SIGTERM))
+                     ? sigabbrev_np((int)container_cfg_int(c, "stopSignal", SIGTERM))
+                     : "TERM");
         json_object_object_add(o, "StopSignal", str(sig));
-        json_object_object_add(o, "StopTimeout", json_object_new_int64(container_cfg_int(c, "stopTimeout", 10)));
+        json_object_object_add(o, "StopTimeout",
+                               json_object_new_int64(container_cfg_int(c, "stopTimeout", 10)));
         return o;
 }
 
@@ -233,7 +253,8 @@ static json_object *mounts_json(const struct container *c)
 {
         json_object *a = json_object_new_array(), *mounts = get(c->config, "runOpts.mounts");
 
-        for (size_t i = 0; json_object_is_type(mounts, json_type_array) && i < json_object_array_length(mounts); i++) {
+        for (size_t i = 0;
+             json_object_is_type(mounts, json_type_array) && i < json_object_array_length(mounts); i++) {
                 json_object *m = json_object_array_get_idx(mounts, i), *o = json_object_new_object();
                 bool ro = json_object_get_boolean(get(m, "readonly"));
                 json_object_object_add(o, "Type", copy(get(m, "type")));
@@ -243,11 +264,11 @@ static json_object *mounts_json(const struct container *c)
                 json_object_object_add(o, "Destination", copy(get(m, "destination")));
                 json_object_object_add(o, "Mode", str(ro ? "ro" : ""));
                 json_object_object_add(o, "RW", json_object_new_boolean(!ro));
-                json_object_object_add(o, "Propagation",
-                                       str(get(m, "propagation") ? json_object_get_string(get(m, "propagation"))
-                                                                 : streq(json_object_get_string(get(m, "type")), "bind")
-                                                                           ? "rprivate"
-                                                                           : ""));
+                json_object_object_add(
+                    o, "Propagation",
+                    str(get(m, "propagation") ? json_object_get_string(get(m, "propagation"))
+                        : streq(json_object_get_string(get(m, "type")), "bind") ? "rprivate"
+                                                                                : ""));
                 json_object_array_add(a, o);
         }
         return a;
@@ -255,7 +276,8 @@ static json_object *mounts_json(const struct container *c)
 
 static json_object *network_json(struct engine *e, const struct container *c)
 {
-        json_object *o = json_object_new_object(), *nets = json_object_new_object(), *ports = json_object_new_object();
+        json_object *o = json_object_new_object(), *nets = json_object_new_object(),
+                    *ports = json_object_new_object();
         json_object *ex = container_cfg(c, "exposedPorts");
         const char *name = json_object_get_string(get(c->config, "network.name"));
         struct network_attachment **v = NULL;
@@ -279,14 +301,16 @@ static json_object *network_json(struct engine *e, const struct container *c)
                                 const char *slash = strchr(v[i]->ips[0].address, '/');
                                 ip = strndup(v[i]->ips[0].address, strcspn(v[i]->ips[0].address, "/"));
                                 json_object_object_add(m, "IPAddress", str(ip));
-                                json_object_object_add(m, "IPPrefixLen", json_object_new_int(slash ? atoi(slash + 1) : 0));
+                                json_object_object_add(m, "IPPrefixLen",
+                                                       json_object_new_int(slash ? atoi(slash + 1) : 0));
                                 json_object_object_add(m, "Gateway", str(v[i]->ips[0].gateway));
                                 json_object_object_add(o, "IPAddress", str(ip));
                                 json_object_object_add(o, "Gateway", str(v[i]->ips[0].gateway));
                         }
                         json_object_object_add(m, "MacAddress", str(v[i]->mac));
                         for (size_t k = 0; k < v[i]->n_ports; k++)
-                                port_map_add(ports, *v[i]->ports[k].host_ip ? v[i]->ports[k].host_ip : "0.0.0.0",
+                                port_map_add(ports,
+                                             *v[i]->ports[k].host_ip ? v[i]->ports[k].host_ip : "0.0.0.0",
                                              v[i]->ports[k].host_port, v[i]->ports[k].container_port,
                                              v[i]->ports[k].protocol);
                         json_object_object_add(o, "MacAddress", str(v[i]->mac));
@@ -295,7 +319,8 @@ static json_object *network_json(struct engine *e, const struct container *c)
                 network_attachmentv_free(v, n);
         }
         /* Exposed but not published: null, as docker shows it. */
-        for (size_t i = 0; json_object_is_type(ex, json_type_array) && i < json_object_array_length(ex); i++) {
+        for (size_t i = 0; json_object_is_type(ex, json_type_array) && i < json_object_array_length(ex);
+             i++) {
                 const char *k = json_object_get_string(json_object_array_get_idx(ex, i));
                 if (!json_object_object_get_ex(ports, k, NULL))
                         json_object_object_add(ports, k, NULL);
@@ -334,7 +359,8 @@ static int inspect_one(struct engine *e, const struct container *c, json_object 
         {
                 json_object *args = container_cfg(c, "command"), *rest = json_object_new_array();
                 size_t n = json_object_is_type(args, json_type_array) ? json_object_array_length(args) : 0;
-                json_object_object_add(o, "Path", str(n ? json_object_get_string(json_object_array_get_idx(args, 0)) : ""));
+                json_object_object_add(
+                    o, "Path", str(n ? json_object_get_string(json_object_array_get_idx(args, 0)) : ""));
                 for (size_t i = 1; i < n; i++)
                         json_object_array_add(rest, json_object_get(json_object_array_get_idx(args, i)));
                 json_object_object_add(o, "Args", rest);
@@ -359,7 +385,8 @@ static int inspect_one(struct engine *e, const struct container *c, json_object 
         json_object_object_add(o, "MountLabel", str(""));
         json_object_object_add(o, "ProcessLabel", str(""));
         json_object_object_add(o, "AppArmorProfile", str(""));
-        json_object_object_add(o, "ExecIDs", execs && execs[0] ? engine_json_strv((const char *const *)execs) : NULL);
+        json_object_object_add(o, "ExecIDs",
+                               execs && execs[0] ? engine_json_strv((const char *const *)execs) : NULL);
         json_object_object_add(o, "HostConfig", host_config(c, spec));
         gd = json_object_new_object();
         gdd = json_object_new_object();
@@ -387,11 +414,11 @@ static int inspect_one(struct engine *e, const struct container *c, json_object 
 static int inspect(struct berth_ctx *ctx, int argc, char **argv, const char *type)
 {
         static const struct option opts[] = {
-                {"help", no_argument, NULL, 'h'},
-                {"format", required_argument, NULL, 'f'},
-                {"type", required_argument, NULL, 't'},
-                {"size", no_argument, NULL, 's'},
-                {},
+            {"help", no_argument, NULL, 'h'},
+            {"format", required_argument, NULL, 'f'},
+            {"type", required_argument, NULL, 't'},
+            {"size", no_argument, NULL, 's'},
+            {},
         };
         _cleanup_berr_ struct berr *err = NULL;
         const char *format = NULL;
@@ -410,7 +437,8 @@ static int inspect(struct berth_ctx *ctx, int argc, char **argv, const char *typ
                         break;
                 case 't':
                         if (!streq(optarg, "container") && !streq(optarg, "image"))
-                                return berth_usage_error(&usage, "--type: want container or image, not `%s`", optarg);
+                                return berth_usage_error(&usage, "--type: want container or image, not `%s`",
+                                                         optarg);
                         type = optarg;
                         break;
                 case 's':
@@ -451,7 +479,9 @@ static int inspect(struct berth_ctx *ctx, int argc, char **argv, const char *typ
                                 int n = 1;
                                 /* Images print their own document, in order. */
                                 if (json_object_array_length(arr) && !format) {
-                                        ret = berth_failf(EXIT_BERTH, "inspect: mixing containers and images needs --format");
+                                        ret = berth_failf(
+                                            EXIT_BERTH,
+                                            "inspect: mixing containers and images needs --format");
                                         continue;
                                 }
                                 if (format) {

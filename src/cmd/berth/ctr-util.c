@@ -19,7 +19,8 @@ int berth_engine(struct berth_ctx *ctx, struct engine **out, struct berr **err)
         if (!ctx->engine) {
                 if (berth_store(ctx, &o.store, err) < 0 || engine_open(&o, &ctx->engine, err) < 0) {
                         /* A damaged database: say where to go from here. */
-                        if (err && *err && strstr((*err)->msg, "berth.db") && !strstr((*err)->msg, "locked")) {
+                        if (err && *err && strstr((*err)->msg, "berth.db") &&
+                            !strstr((*err)->msg, "locked")) {
                                 char *msg = NULL;
                                 if (asprintf(&msg, "%s (see `berth system check`)", (*err)->msg) >= 0) {
                                         free((*err)->msg);
@@ -223,8 +224,8 @@ int ctr_attach_session(struct attach_session *as, struct berr **err)
                 while ((r = attach_next(as->conn, false, &ev, err)) > 0) {
                         switch (ev.type) {
                         case ATTACH_EV_OUTPUT:
-                                (void)write_all(ev.stream == ATTACH_STDERR ? STDERR_FILENO : STDOUT_FILENO, ev.data,
-                                                ev.len);
+                                (void)write_all(ev.stream == ATTACH_STDERR ? STDERR_FILENO : STDOUT_FILENO,
+                                                ev.data, ev.len);
                                 break;
                         case ATTACH_EV_EXIT:
                                 code = ev.exit_code;

@@ -16,14 +16,14 @@
 #include "engine/exec.h"
 
 static const struct berth_usage usage = {
-        .usage = "berth exec [options] CONTAINER COMMAND [ARG...]",
-        .summary = "Run a process in a running container",
-        .options = "  -d, --detach           run in the background\n"
-                   "  -e, --env NAME[=VAL]   set an environment variable\n"
-                   "  -i, --interactive      keep stdin open\n"
-                   "  -t, --tty              allocate a terminal\n"
-                   "  -u, --user USER[:GRP]  user to run as\n"
-                   "  -w, --workdir DIR      working directory\n",
+    .usage = "berth exec [options] CONTAINER COMMAND [ARG...]",
+    .summary = "Run a process in a running container",
+    .options = "  -d, --detach           run in the background\n"
+               "  -e, --env NAME[=VAL]   set an environment variable\n"
+               "  -i, --interactive      keep stdin open\n"
+               "  -t, --tty              allocate a terminal\n"
+               "  -u, --user USER[:GRP]  user to run as\n"
+               "  -w, --workdir DIR      working directory\n",
 };
 
 /* Our terminal <-> the pty master until the process closes it. */
@@ -48,7 +48,8 @@ static void proxy_terminal(int master, bool interactive)
         if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0)
                 ioctl(master, TIOCSWINSZ, &ws);
         for (;;) {
-                struct pollfd p[3] = {{master, POLLIN, 0}, {in_open ? STDIN_FILENO : -1, POLLIN, 0}, {sfd, POLLIN, 0}};
+                struct pollfd p[3] = {
+                    {master, POLLIN, 0}, {in_open ? STDIN_FILENO : -1, POLLIN, 0}, {sfd, POLLIN, 0}};
                 char buf[8192];
                 ssize_t n;
 
@@ -85,11 +86,15 @@ static void proxy_terminal(int master, bool interactive)
 int cmd_exec(struct berth_ctx *ctx, int argc, char **argv)
 {
         static const struct option opts[] = {
-                {"help", no_argument, NULL, 'h'},        {"detach", no_argument, NULL, 'd'},
-                {"env", required_argument, NULL, 'e'},   {"interactive", no_argument, NULL, 'i'},
-                {"tty", no_argument, NULL, 't'},         {"user", required_argument, NULL, 'u'},
-                {"workdir", required_argument, NULL, 'w'}, {"privileged", no_argument, NULL, 'P'},
-                {},
+            {"help", no_argument, NULL, 'h'},
+            {"detach", no_argument, NULL, 'd'},
+            {"env", required_argument, NULL, 'e'},
+            {"interactive", no_argument, NULL, 'i'},
+            {"tty", no_argument, NULL, 't'},
+            {"user", required_argument, NULL, 'u'},
+            {"workdir", required_argument, NULL, 'w'},
+            {"privileged", no_argument, NULL, 'P'},
+            {},
         };
         _cleanup_berr_ struct berr *err = NULL;
         _cleanup_container_ struct container *ct = NULL;

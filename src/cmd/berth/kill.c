@@ -6,15 +6,15 @@
 #include "engine/engine.h"
 
 static const struct berth_usage usage = {
-        .usage = "berth kill [options] CONTAINER [CONTAINER...]",
-        .summary = "Kill one or more running containers with a signal",
-        .options = "  -s, --signal SIGNAL   signal to send (default KILL)\n",
+    .usage = "berth kill [options] CONTAINER [CONTAINER...]",
+    .summary = "Kill one or more running containers with a signal",
+    .options = "  -s, --signal SIGNAL   signal to send (default KILL)\n",
 };
 
 int cmd_kill(struct berth_ctx *ctx, int argc, char **argv)
 {
         static const struct option opts[] = {
-                {"help", no_argument, NULL, 'h'}, {"signal", required_argument, NULL, 's'}, {}};
+            {"help", no_argument, NULL, 'h'}, {"signal", required_argument, NULL, 's'}, {}};
         _cleanup_berr_ struct berr *err = NULL;
         struct engine *e;
         int c, ret = 0, sig = SIGKILL;
@@ -39,7 +39,8 @@ int cmd_kill(struct berth_ctx *ctx, int argc, char **argv)
                 return berth_fail(&err, EXIT_BERTH);
         for (int i = optind; i < argc; i++) {
                 _cleanup_container_ struct container *ct = NULL;
-                if (ctr_lookup(e, argv[i], &ct, &err) <= 0 || engine_container_kill(e, ct->id, sig, &err) < 0) {
+                if (ctr_lookup(e, argv[i], &ct, &err) <= 0 ||
+                    engine_container_kill(e, ct->id, sig, &err) < 0) {
                         ret = berth_fail(&err, EXIT_BERTH);
                         continue;
                 }

@@ -8,13 +8,14 @@
 #include "monitor/ctrlog.h"
 
 static const struct berth_usage usage = {
-        .usage = "berth logs [options] CONTAINER",
-        .summary = "Fetch the logs of a container",
-        .options = "  -f, --follow         follow the output\n"
-                   "      --since TIME     only records since TIME (RFC 3339, Unix time, or a duration like 10m)\n"
-                   "      --until TIME     only records before TIME\n"
-                   "  -n, --tail N         only the last N records (default all)\n"
-                   "  -t, --timestamps     show timestamps\n",
+    .usage = "berth logs [options] CONTAINER",
+    .summary = "Fetch the logs of a container",
+    .options =
+        "  -f, --follow         follow the output\n"
+        "      --since TIME     only records since TIME (RFC 3339, Unix time, or a duration like 10m)\n"
+        "      --until TIME     only records before TIME\n"
+        "  -n, --tail N         only the last N records (default all)\n"
+        "  -t, --timestamps     show timestamps\n",
 };
 
 struct printer {
@@ -53,10 +54,10 @@ static bool monitor_done(void *userdata)
 int cmd_logs(struct berth_ctx *ctx, int argc, char **argv)
 {
         static const struct option opts[] = {
-                {"help", no_argument, NULL, 'h'},          {"follow", no_argument, NULL, 'f'},
-                {"since", required_argument, NULL, 'S'},   {"until", required_argument, NULL, 'U'},
-                {"tail", required_argument, NULL, 'n'},    {"timestamps", no_argument, NULL, 't'},
-                {"details", no_argument, NULL, 'D'},       {},
+            {"help", no_argument, NULL, 'h'},        {"follow", no_argument, NULL, 'f'},
+            {"since", required_argument, NULL, 'S'}, {"until", required_argument, NULL, 'U'},
+            {"tail", required_argument, NULL, 'n'},  {"timestamps", no_argument, NULL, 't'},
+            {"details", no_argument, NULL, 'D'},     {},
         };
         _cleanup_berr_ struct berr *err = NULL;
         _cleanup_container_ struct container *ct = NULL;
@@ -105,7 +106,8 @@ int cmd_logs(struct berth_ctx *ctx, int argc, char **argv)
         driver = container_cfg_str(ct, "logDriver");
         path = container_cfg_str(ct, "logPath");
         if (!driver || ctrlog_parse_driver(driver, &ro.driver) < 0 || ro.driver == CTRLOG_NONE || !path)
-                return berth_failf(EXIT_BERTH, "container %s logs with driver `%s`, which keeps nothing to read",
+                return berth_failf(EXIT_BERTH,
+                                   "container %s logs with driver `%s`, which keeps nothing to read",
                                    ct->name, driver ? driver : "none");
         state_dir = engine_state_dir(e, ct->id);
         p.state_dir = state_dir;

@@ -10,15 +10,15 @@
 #include "engine/engine.h"
 
 static const struct berth_usage usage = {
-        .usage = "berth ps [options]",
-        .summary = "List containers",
-        .options = "  -a, --all             show all containers (default: running ones)\n"
-                   "  -f, --filter KEY=VAL  id, name, label, status, exited, ancestor (repeatable)\n"
-                   "      --format FORMAT   table (default), json, or a Go template ('{{.ID}} {{.Names}}')\n"
-                   "  -n, --last N          the N most recently created containers (all states)\n"
-                   "  -l, --latest          the most recently created container (all states)\n"
-                   "      --no-trunc        full ids and commands\n"
-                   "  -q, --quiet           only ids\n",
+    .usage = "berth ps [options]",
+    .summary = "List containers",
+    .options = "  -a, --all             show all containers (default: running ones)\n"
+               "  -f, --filter KEY=VAL  id, name, label, status, exited, ancestor (repeatable)\n"
+               "      --format FORMAT   table (default), json, or a Go template ('{{.ID}} {{.Names}}')\n"
+               "  -n, --last N          the N most recently created containers (all states)\n"
+               "  -l, --latest          the most recently created container (all states)\n"
+               "      --no-trunc        full ids and commands\n"
+               "  -q, --quiet           only ids\n",
 };
 
 struct filter {
@@ -66,7 +66,8 @@ static bool matches(const struct container *c, const struct container_state *st,
                                 ok |= st->status == CONTAINER_EXITED && st->exit_code == atoi(v);
                                 break;
                         case 5:
-                                ok |= streq(c->image_name, v) || strneq(c->image_id + strlen("sha256:"), v, strlen(v)) ||
+                                ok |= streq(c->image_name, v) ||
+                                      strneq(c->image_id + strlen("sha256:"), v, strlen(v)) ||
                                       streq(c->image_id, v);
                                 break;
                         }
@@ -83,13 +84,16 @@ static char *command_text(const struct container *c, bool full)
         size_t len = 0;
         char *s;
 
-        for (size_t i = 0; json_object_is_type(cmd, json_type_array) && i < json_object_array_length(cmd); i++)
+        for (size_t i = 0; json_object_is_type(cmd, json_type_array) && i < json_object_array_length(cmd);
+             i++)
                 len += strlen(json_object_get_string(json_object_array_get_idx(cmd, i))) + 1;
         s = calloc(1, len + 3);
         if (!s)
                 return NULL;
-        for (size_t i = 0; json_object_is_type(cmd, json_type_array) && i < json_object_array_length(cmd); i++)
-                sprintf(s + strlen(s), "%s%s", i ? " " : "", json_object_get_string(json_object_array_get_idx(cmd, i)));
+        for (size_t i = 0; json_object_is_type(cmd, json_type_array) && i < json_object_array_length(cmd);
+             i++)
+                sprintf(s + strlen(s), "%s%s", i ? " " : "",
+                        json_object_get_string(json_object_array_get_idx(cmd, i)));
         /* docker's table quotes the command and cuts it at 20 characters. */
         if (!full && strlen(s) > 20)
                 strcpy(s + 19, "…");
@@ -129,15 +133,14 @@ static json_object *ps_json(const struct container *c, const struct container_st
         ctr_status_text(st, status, sizeof(status));
         ctr_human_duration(time_now_ns() - c->created_ns, running, sizeof(running));
         strcat(running, " ago");
-        json_object_object_foreach(labels, k, v)
-        {
+        json_object_object_foreach (labels, k, v) {
                 len += strlen(k) + strlen(json_object_get_string(v)) + 2;
         }
         lab = calloc(1, len + 1);
         if (lab) {
-                json_object_object_foreach(labels, k2, v2)
-                {
-                        sprintf(lab + strlen(lab), "%s%s=%s", *lab ? "," : "", k2, json_object_get_string(v2));
+                json_object_object_foreach (labels, k2, v2) {
+                        sprintf(lab + strlen(lab), "%s%s=%s", *lab ? "," : "", k2,
+                                json_object_get_string(v2));
                 }
         }
         snprintf(id, sizeof(id), "%.12s", c->id);
@@ -159,11 +162,15 @@ static json_object *ps_json(const struct container *c, const struct container_st
 int cmd_ps(struct berth_ctx *ctx, int argc, char **argv)
 {
         static const struct option opts[] = {
-                {"help", no_argument, NULL, 'h'},      {"all", no_argument, NULL, 'a'},
-                {"filter", required_argument, NULL, 'f'}, {"format", required_argument, NULL, 'F'},
-                {"last", required_argument, NULL, 'n'}, {"latest", no_argument, NULL, 'l'},
-                {"no-trunc", no_argument, NULL, 'T'},  {"quiet", no_argument, NULL, 'q'},
-                {},
+            {"help", no_argument, NULL, 'h'},
+            {"all", no_argument, NULL, 'a'},
+            {"filter", required_argument, NULL, 'f'},
+            {"format", required_argument, NULL, 'F'},
+            {"last", required_argument, NULL, 'n'},
+            {"latest", no_argument, NULL, 'l'},
+            {"no-trunc", no_argument, NULL, 'T'},
+            {"quiet", no_argument, NULL, 'q'},
+            {},
         };
         _cleanup_berr_ struct berr *err = NULL;
         struct container **v = NULL;
@@ -188,15 +195,18 @@ int cmd_ps(struct berth_ctx *ctx, int argc, char **argv)
                 case 'f': {
                         char *eq = strchr(optarg, '=');
                         if (!eq || n_filters >= ARRAY_SIZE(filters))
-                                return berth_usage_error(&usage, "--filter: want KEY=VALUE, got `%s`", optarg);
+                                return berth_usage_error(&usage, "--filter: want KEY=VALUE, got `%s`",
+                                                         optarg);
                         *eq = '\0';
                         if (!streq(optarg, "id") && !streq(optarg, "name") && !streq(optarg, "label") &&
-                            !streq(optarg, "status") && !streq(optarg, "exited") && !streq(optarg, "ancestor"))
+                            !streq(optarg, "status") && !streq(optarg, "exited") &&
+                            !streq(optarg, "ancestor"))
                                 return berth_usage_error(&usage, "--filter: unknown key `%s`", optarg);
                         if (streq(optarg, "status")) {
                                 enum container_status s;
                                 if (container_status_parse(eq + 1, &s) < 0)
-                                        return berth_usage_error(&usage, "--filter: invalid status `%s`", eq + 1);
+                                        return berth_usage_error(&usage, "--filter: invalid status `%s`",
+                                                                 eq + 1);
                         }
                         filters[n_filters++] = (struct filter){optarg, eq + 1};
                         break;
@@ -227,7 +237,8 @@ int cmd_ps(struct berth_ctx *ctx, int argc, char **argv)
         if (last >= 0)
                 all = true;
         if (!quiet && (!format || streq(format, "table"))) {
-                const char *hdr[] = {"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"};
+                const char *hdr[] = {"CONTAINER ID", "IMAGE", "COMMAND", "CREATED",
+                                     "STATUS",       "PORTS", "NAMES"};
                 t = table_new(7);
                 table_add(t, hdr);
         } else if (!quiet && format_is_table(format)) {
@@ -248,7 +259,8 @@ int cmd_ps(struct berth_ctx *ctx, int argc, char **argv)
                 }
                 shown++;
                 {
-                        _cleanup_free_ char *ports = st.status == CONTAINER_RUNNING ? ports_text(e, v[i]) : NULL;
+                        _cleanup_free_ char *ports =
+                            st.status == CONTAINER_RUNNING ? ports_text(e, v[i]) : NULL;
                         o = ps_json(v[i], &st, full, ports);
                 }
                 container_state_done(&st);
@@ -257,7 +269,8 @@ int cmd_ps(struct berth_ctx *ctx, int argc, char **argv)
                 } else if (t) {
                         _cleanup_free_ char *cmd = NULL;
                         const char *cells[7];
-                        if (asprintf(&cmd, "\"%s\"", json_object_get_string(json_object_object_get(o, "Command"))) < 0)
+                        if (asprintf(&cmd, "\"%s\"",
+                                     json_object_get_string(json_object_object_get(o, "Command"))) < 0)
                                 cmd = NULL;
                         cells[0] = json_object_get_string(json_object_object_get(o, "ID"));
                         cells[1] = v[i]->image_name;

@@ -6,16 +6,18 @@
 #include "engine/spec-internal.h"
 
 static const struct berth_usage usage = {
-        .usage = "berth restart [options] CONTAINER [CONTAINER...]",
-        .summary = "Restart one or more containers",
-        .options = "  -t, --time SECONDS   seconds to wait before killing the container (default: its stop timeout)\n",
+    .usage = "berth restart [options] CONTAINER [CONTAINER...]",
+    .summary = "Restart one or more containers",
+    .options =
+        "  -t, --time SECONDS   seconds to wait before killing the container (default: its stop timeout)\n",
 };
 
 int cmd_restart(struct berth_ctx *ctx, int argc, char **argv)
 {
-        static const struct option opts[] = {
-                {"help", no_argument, NULL, 'h'}, {"time", required_argument, NULL, 't'},
-                {"timeout", required_argument, NULL, 't'}, {}};
+        static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
+                                             {"time", required_argument, NULL, 't'},
+                                             {"timeout", required_argument, NULL, 't'},
+                                             {}};
         _cleanup_berr_ struct berr *err = NULL;
         struct engine *e;
         int64_t timeout = -1;

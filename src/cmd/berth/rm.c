@@ -5,10 +5,10 @@
 #include "engine/engine.h"
 
 static const struct berth_usage usage = {
-        .usage = "berth rm [options] CONTAINER [CONTAINER...]",
-        .summary = "Remove one or more containers",
-        .options = "  -f, --force     kill a running container first\n"
-                   "  -v, --volumes   also remove its anonymous volumes\n",
+    .usage = "berth rm [options] CONTAINER [CONTAINER...]",
+    .summary = "Remove one or more containers",
+    .options = "  -f, --force     kill a running container first\n"
+               "  -v, --volumes   also remove its anonymous volumes\n",
 };
 
 int cmd_rm(struct berth_ctx *ctx, int argc, char **argv)
@@ -44,7 +44,8 @@ int cmd_rm(struct berth_ctx *ctx, int argc, char **argv)
                 return berth_fail(&err, EXIT_BERTH);
         for (int i = optind; i < argc; i++) {
                 _cleanup_container_ struct container *ct = NULL;
-                if (ctr_lookup(e, argv[i], &ct, &err) <= 0 || engine_container_remove(e, ct->id, force, volumes, &err) < 0) {
+                if (ctr_lookup(e, argv[i], &ct, &err) <= 0 ||
+                    engine_container_remove(e, ct->id, force, volumes, &err) < 0) {
                         ret = berth_fail(&err, EXIT_BERTH);
                         continue;
                 }

@@ -32,7 +32,8 @@ int cmd_run(struct berth_ctx *ctx, int argc, char **argv)
         code = run_flags_parse(argc, argv, true, &f, &idx);
         if (code)
                 return code < 0 ? 0 : code;
-        as = (struct attach_session){.forward_stdin = f.co.run.interactive, .tty = f.co.run.tty,
+        as = (struct attach_session){.forward_stdin = f.co.run.interactive,
+                                     .tty = f.co.run.tty,
                                      .sig_proxy = f.sig_proxy && !f.co.run.tty};
         if (ctr_parse_detach_keys(f.detach_keys ? f.detach_keys : "ctrl-p,ctrl-q", &as) < 0)
                 return berth_failf(EXIT_BERTH, "--detach-keys: invalid sequence `%s`", f.detach_keys);

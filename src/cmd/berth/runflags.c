@@ -59,134 +59,134 @@ enum {
 };
 
 static const struct option options[] = {
-        {"help", no_argument, NULL, O_HELP},
-        {"detach", no_argument, NULL, 'd'},
-        {"interactive", no_argument, NULL, 'i'},
-        {"tty", no_argument, NULL, 't'},
-        {"rm", no_argument, NULL, O_RM},
-        {"name", required_argument, NULL, O_NAME},
-        {"env", required_argument, NULL, 'e'},
-        {"env-file", required_argument, NULL, O_ENV_FILE},
-        {"workdir", required_argument, NULL, 'w'},
-        {"user", required_argument, NULL, 'u'},
-        {"group-add", required_argument, NULL, O_GROUP_ADD},
-        {"entrypoint", required_argument, NULL, O_ENTRYPOINT},
-        {"volume", required_argument, NULL, 'v'},
-        {"mount", required_argument, NULL, O_MOUNT},
-        {"network", required_argument, NULL, O_NETWORK},
-        {"net", required_argument, NULL, O_NETWORK},
-        {"hostname", required_argument, NULL, 'h'},
-        {"add-host", required_argument, NULL, O_ADD_HOST},
-        {"dns", required_argument, NULL, O_DNS},
-        {"dns-search", required_argument, NULL, O_DNS_SEARCH},
-        {"dns-option", required_argument, NULL, O_DNS_OPTION},
-        {"cap-add", required_argument, NULL, O_CAP_ADD},
-        {"cap-drop", required_argument, NULL, O_CAP_DROP},
-        {"privileged", no_argument, NULL, O_PRIVILEGED},
-        {"security-opt", required_argument, NULL, O_SECURITY_OPT},
-        {"read-only", no_argument, NULL, O_READ_ONLY},
-        {"tmpfs", required_argument, NULL, O_TMPFS},
-        {"init", no_argument, NULL, O_INIT},
-        {"memory", required_argument, NULL, 'm'},
-        {"memory-reservation", required_argument, NULL, O_MEMORY_RES},
-        {"memory-swap", required_argument, NULL, O_MEMORY_SWAP},
-        {"cpus", required_argument, NULL, O_CPUS},
-        {"cpu-shares", required_argument, NULL, 'c'},
-        {"cpu-quota", required_argument, NULL, O_CPU_QUOTA},
-        {"cpu-period", required_argument, NULL, O_CPU_PERIOD},
-        {"cpuset-cpus", required_argument, NULL, O_CPUSET_CPUS},
-        {"cpuset-mems", required_argument, NULL, O_CPUSET_MEMS},
-        {"pids-limit", required_argument, NULL, O_PIDS_LIMIT},
-        {"ulimit", required_argument, NULL, O_ULIMIT},
-        {"device", required_argument, NULL, O_DEVICE},
-        {"shm-size", required_argument, NULL, O_SHM_SIZE},
-        {"sysctl", required_argument, NULL, O_SYSCTL},
-        {"label", required_argument, NULL, 'l'},
-        {"annotation", required_argument, NULL, O_ANNOTATION},
-        {"stop-signal", required_argument, NULL, O_STOP_SIGNAL},
-        {"stop-timeout", required_argument, NULL, O_STOP_TIMEOUT},
-        {"ipc", required_argument, NULL, O_IPC},
-        {"pid", required_argument, NULL, O_PID},
-        {"uts", required_argument, NULL, O_UTS},
-        {"userns", required_argument, NULL, O_USERNS},
-        {"cgroupns", required_argument, NULL, O_CGROUPNS},
-        {"cgroup-parent", required_argument, NULL, O_CGROUP_PARENT},
-        {"restart", required_argument, NULL, O_RESTART},
-        {"log-driver", required_argument, NULL, O_LOG_DRIVER},
-        {"log-opt", required_argument, NULL, O_LOG_OPT},
-        {"runtime", required_argument, NULL, O_RUNTIME},
-        {"platform", required_argument, NULL, O_PLATFORM},
-        {"pull", required_argument, NULL, O_PULL},
-        {"detach-keys", required_argument, NULL, O_DETACH_KEYS},
-        {"sig-proxy", optional_argument, NULL, O_SIG_PROXY},
-        {"publish", required_argument, NULL, 'p'},
-        {"publish-all", no_argument, NULL, 'P'},
-        {"expose", required_argument, NULL, O_EXPOSE},
-        REGISTRY_LONG_OPTIONS,
-        {},
+    {"help", no_argument, NULL, O_HELP},
+    {"detach", no_argument, NULL, 'd'},
+    {"interactive", no_argument, NULL, 'i'},
+    {"tty", no_argument, NULL, 't'},
+    {"rm", no_argument, NULL, O_RM},
+    {"name", required_argument, NULL, O_NAME},
+    {"env", required_argument, NULL, 'e'},
+    {"env-file", required_argument, NULL, O_ENV_FILE},
+    {"workdir", required_argument, NULL, 'w'},
+    {"user", required_argument, NULL, 'u'},
+    {"group-add", required_argument, NULL, O_GROUP_ADD},
+    {"entrypoint", required_argument, NULL, O_ENTRYPOINT},
+    {"volume", required_argument, NULL, 'v'},
+    {"mount", required_argument, NULL, O_MOUNT},
+    {"network", required_argument, NULL, O_NETWORK},
+    {"net", required_argument, NULL, O_NETWORK},
+    {"hostname", required_argument, NULL, 'h'},
+    {"add-host", required_argument, NULL, O_ADD_HOST},
+    {"dns", required_argument, NULL, O_DNS},
+    {"dns-search", required_argument, NULL, O_DNS_SEARCH},
+    {"dns-option", required_argument, NULL, O_DNS_OPTION},
+    {"cap-add", required_argument, NULL, O_CAP_ADD},
+    {"cap-drop", required_argument, NULL, O_CAP_DROP},
+    {"privileged", no_argument, NULL, O_PRIVILEGED},
+    {"security-opt", required_argument, NULL, O_SECURITY_OPT},
+    {"read-only", no_argument, NULL, O_READ_ONLY},
+    {"tmpfs", required_argument, NULL, O_TMPFS},
+    {"init", no_argument, NULL, O_INIT},
+    {"memory", required_argument, NULL, 'm'},
+    {"memory-reservation", required_argument, NULL, O_MEMORY_RES},
+    {"memory-swap", required_argument, NULL, O_MEMORY_SWAP},
+    {"cpus", required_argument, NULL, O_CPUS},
+    {"cpu-shares", required_argument, NULL, 'c'},
+    {"cpu-quota", required_argument, NULL, O_CPU_QUOTA},
+    {"cpu-period", required_argument, NULL, O_CPU_PERIOD},
+    {"cpuset-cpus", required_argument, NULL, O_CPUSET_CPUS},
+    {"cpuset-mems", required_argument, NULL, O_CPUSET_MEMS},
+    {"pids-limit", required_argument, NULL, O_PIDS_LIMIT},
+    {"ulimit", required_argument, NULL, O_ULIMIT},
+    {"device", required_argument, NULL, O_DEVICE},
+    {"shm-size", required_argument, NULL, O_SHM_SIZE},
+    {"sysctl", required_argument, NULL, O_SYSCTL},
+    {"label", required_argument, NULL, 'l'},
+    {"annotation", required_argument, NULL, O_ANNOTATION},
+    {"stop-signal", required_argument, NULL, O_STOP_SIGNAL},
+    {"stop-timeout", required_argument, NULL, O_STOP_TIMEOUT},
+    {"ipc", required_argument, NULL, O_IPC},
+    {"pid", required_argument, NULL, O_PID},
+    {"uts", required_argument, NULL, O_UTS},
+    {"userns", required_argument, NULL, O_USERNS},
+    {"cgroupns", required_argument, NULL, O_CGROUPNS},
+    {"cgroup-parent", required_argument, NULL, O_CGROUP_PARENT},
+    {"restart", required_argument, NULL, O_RESTART},
+    {"log-driver", required_argument, NULL, O_LOG_DRIVER},
+    {"log-opt", required_argument, NULL, O_LOG_OPT},
+    {"runtime", required_argument, NULL, O_RUNTIME},
+    {"platform", required_argument, NULL, O_PLATFORM},
+    {"pull", required_argument, NULL, O_PULL},
+    {"detach-keys", required_argument, NULL, O_DETACH_KEYS},
+    {"sig-proxy", optional_argument, NULL, O_SIG_PROXY},
+    {"publish", required_argument, NULL, 'p'},
+    {"publish-all", no_argument, NULL, 'P'},
+    {"expose", required_argument, NULL, O_EXPOSE},
+    REGISTRY_LONG_OPTIONS,
+    {},
 };
 
 static const char help_options[] =
-        "      --add-host HOST:IP        add a line to /etc/hosts\n"
-        "      --annotation KEY=VALUE    OCI annotation\n"
-        "      --cap-add CAP, --cap-drop CAP\n"
-        "      --cgroup-parent PATH      cgroup to put the container under (default /berth)\n"
-        "      --cgroupns host|private\n"
-        "  -c, --cpu-shares N, --cpus N, --cpu-quota N, --cpu-period N, --cpuset-cpus L, --cpuset-mems L\n"
-        "  -d, --detach                  run in the background and print the container ID (run)\n"
-        "      --detach-keys KEYS        keys to detach (default \"ctrl-p,ctrl-q\")\n"
-        "      --device HOST[:CTR][:rwm]\n"
-        "      --dns IP, --dns-search DOMAIN, --dns-option OPT\n"
-        "  -e, --env NAME[=VALUE], --env-file FILE\n"
-        "      --entrypoint CMD          replace the image's entrypoint\n"
-        "      --expose PORT[/PROTO]     expose a port (or a range) without publishing it\n"
-        "      --group-add GROUP\n"
-        "  -h, --hostname NAME\n"
-        "      --init                    run an init (catatonit) as PID 1\n"
-        "  -i, --interactive             keep stdin open\n"
-        "      --ipc MODE, --pid MODE, --uts MODE, --userns MODE\n"
-        "  -l, --label KEY[=VALUE]\n"
-        "      --log-driver DRIVER       k8s-file, json-file or none\n"
-        "      --log-opt max-size=SIZE|max-file=N\n"
-        "  -m, --memory SIZE, --memory-reservation SIZE, --memory-swap SIZE\n"
-        "      --mount type=bind|volume|tmpfs,...\n"
-        "      --name NAME\n"
-        "      --network MODE            bridge (default), none, host, NAME, container:NAME\n"
-        "      --pids-limit N\n"
-        "  -p, --publish [[IP:][HOST_PORT]:]PORT[/PROTO]\n"
-        "                                publish a container's port on the host\n"
-        "  -P, --publish-all             publish every exposed port on a free host port\n"
-        "      --platform OS/ARCH        for a pull\n"
-        "      --privileged\n"
-        "      --pull POLICY             missing (default), always, never\n"
-        "      --read-only               mount the root filesystem read-only\n"
-        "      --restart POLICY          no, on-failure[:N], always\n"
-        "      --rm                      remove the container when it exits\n"
-        "      --runtime NAME|PATH       OCI runtime (default berth-runtime)\n"
-        "      --security-opt OPT        seccomp=PROFILE|unconfined, no-new-privileges\n"
-        "      --shm-size SIZE\n"
-        "      --sig-proxy BOOL          pass received signals to the container (default true)\n"
-        "      --stop-signal SIG, --stop-timeout SECONDS\n"
-        "      --sysctl NAME=VALUE\n"
-        "      --tmpfs PATH[:OPTS]\n"
-        "  -t, --tty                     allocate a terminal\n"
-        "      --ulimit NAME=SOFT[:HARD]\n"
-        "  -u, --user USER[:GROUP]\n"
-        "  -v, --volume [SRC:]DST[:OPTS] bind mount (SRC a path) or volume (SRC a name, none: anonymous)\n"
-        "  -w, --workdir DIR\n" REGISTRY_OPTIONS_HELP;
+    "      --add-host HOST:IP        add a line to /etc/hosts\n"
+    "      --annotation KEY=VALUE    OCI annotation\n"
+    "      --cap-add CAP, --cap-drop CAP\n"
+    "      --cgroup-parent PATH      cgroup to put the container under (default /berth)\n"
+    "      --cgroupns host|private\n"
+    "  -c, --cpu-shares N, --cpus N, --cpu-quota N, --cpu-period N, --cpuset-cpus L, --cpuset-mems L\n"
+    "  -d, --detach                  run in the background and print the container ID (run)\n"
+    "      --detach-keys KEYS        keys to detach (default \"ctrl-p,ctrl-q\")\n"
+    "      --device HOST[:CTR][:rwm]\n"
+    "      --dns IP, --dns-search DOMAIN, --dns-option OPT\n"
+    "  -e, --env NAME[=VALUE], --env-file FILE\n"
+    "      --entrypoint CMD          replace the image's entrypoint\n"
+    "      --expose PORT[/PROTO]     expose a port (or a range) without publishing it\n"
+    "      --group-add GROUP\n"
+    "  -h, --hostname NAME\n"
+    "      --init                    run an init (catatonit) as PID 1\n"
+    "  -i, --interactive             keep stdin open\n"
+    "      --ipc MODE, --pid MODE, --uts MODE, --userns MODE\n"
+    "  -l, --label KEY[=VALUE]\n"
+    "      --log-driver DRIVER       k8s-file, json-file or none\n"
+    "      --log-opt max-size=SIZE|max-file=N\n"
+    "  -m, --memory SIZE, --memory-reservation SIZE, --memory-swap SIZE\n"
+    "      --mount type=bind|volume|tmpfs,...\n"
+    "      --name NAME\n"
+    "      --network MODE            bridge (default), none, host, NAME, container:NAME\n"
+    "      --pids-limit N\n"
+    "  -p, --publish [[IP:][HOST_PORT]:]PORT[/PROTO]\n"
+    "                                publish a container's port on the host\n"
+    "  -P, --publish-all             publish every exposed port on a free host port\n"
+    "      --platform OS/ARCH        for a pull\n"
+    "      --privileged\n"
+    "      --pull POLICY             missing (default), always, never\n"
+    "      --read-only               mount the root filesystem read-only\n"
+    "      --restart POLICY          no, on-failure[:N], always\n"
+    "      --rm                      remove the container when it exits\n"
+    "      --runtime NAME|PATH       OCI runtime (default berth-runtime)\n"
+    "      --security-opt OPT        seccomp=PROFILE|unconfined, no-new-privileges\n"
+    "      --shm-size SIZE\n"
+    "      --sig-proxy BOOL          pass received signals to the container (default true)\n"
+    "      --stop-signal SIG, --stop-timeout SECONDS\n"
+    "      --sysctl NAME=VALUE\n"
+    "      --tmpfs PATH[:OPTS]\n"
+    "  -t, --tty                     allocate a terminal\n"
+    "      --ulimit NAME=SOFT[:HARD]\n"
+    "  -u, --user USER[:GROUP]\n"
+    "  -v, --volume [SRC:]DST[:OPTS] bind mount (SRC a path) or volume (SRC a name, none: anonymous)\n"
+    "  -w, --workdir DIR\n" REGISTRY_OPTIONS_HELP;
 
 #define LIST(field)                                                                                          \
         do {                                                                                                 \
-                if (strv_extend(&f->field, optarg) < 0)                                                     \
-                        return berth_failf(EXIT_BERTH, "out of memory");                                    \
+                if (strv_extend(&f->field, optarg) < 0)                                                      \
+                        return berth_failf(EXIT_BERTH, "out of memory");                                     \
         } while (0)
 
 void run_flags_done(struct run_flags *f)
 {
-        char **const lists[] = {f->env,       f->env_files, f->group_add,     f->add_hosts, f->dns,
-                                f->dns_search, f->dns_options, f->cap_add,     f->cap_drop,  f->security_opts,
-                                f->tmpfs,     f->ulimits,   f->devices,       f->sysctls,   f->labels,
-                                f->annotations, f->log_opts, f->publish, f->expose};
+        char **const lists[] = {f->env,         f->env_files,   f->group_add, f->add_hosts, f->dns,
+                                f->dns_search,  f->dns_options, f->cap_add,   f->cap_drop,  f->security_opts,
+                                f->tmpfs,       f->ulimits,     f->devices,   f->sysctls,   f->labels,
+                                f->annotations, f->log_opts,    f->publish,   f->expose};
 
         for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
                 strv_free(lists[i]);
@@ -201,7 +201,8 @@ static int add_mount(struct run_flags *f, const char *spec, bool volume)
         _cleanup_berr_ struct berr *err = NULL;
         struct engine_mount m, *n;
 
-        if ((volume ? engine_mount_parse_volume(spec, &m, &err) : engine_mount_parse_mount(spec, &m, &err)) < 0)
+        if ((volume ? engine_mount_parse_volume(spec, &m, &err) : engine_mount_parse_mount(spec, &m, &err)) <
+            0)
                 return berth_fail(&err, EXIT_BERTH);
         n = realloc(f->mounts, (f->n_mounts + 1) * sizeof(*n));
         if (!n) {
@@ -216,10 +217,10 @@ static int add_mount(struct run_flags *f, const char *spec, bool volume)
 int run_flags_parse(int argc, char **argv, bool run, struct run_flags *f, int *image_index)
 {
         const struct berth_usage usage = {
-                .usage = run ? "berth run [options] IMAGE [COMMAND [ARG...]]"
-                             : "berth create [options] IMAGE [COMMAND [ARG...]]",
-                .summary = run ? "Run a command in a new container" : "Create but do not start a container",
-                .options = help_options,
+            .usage = run ? "berth run [options] IMAGE [COMMAND [ARG...]]"
+                         : "berth create [options] IMAGE [COMMAND [ARG...]]",
+            .summary = run ? "Run a command in a new container" : "Create but do not start a container",
+            .options = help_options,
         };
         struct engine_run_opts *o = &f->co.run;
         int c;
@@ -431,7 +432,8 @@ int run_flags_parse(int argc, char **argv, bool run, struct run_flags *f, int *i
                 }
         }
         if (optind >= argc)
-                return berth_usage_error(&usage, "\"berth %s\" requires at least 1 argument", run ? "run" : "create");
+                return berth_usage_error(&usage, "\"berth %s\" requires at least 1 argument",
+                                         run ? "run" : "create");
         *image_index = optind;
         f->co.image = argv[optind];
         o->cmd = optind + 1 < argc ? (const char *const *)argv + optind + 1 : NULL;
@@ -481,7 +483,8 @@ void run_pull_progress(void *userdata, const struct pull_event *ev)
                 fprintf(stderr, "Warning: %s\n", ev->text);
                 break;
         case PULL_EV_LAYER_DONE:
-                fprintf(stderr, "Copying blob %.12s done\n", ev->digest ? ev->digest + strlen("sha256:") : "");
+                fprintf(stderr, "Copying blob %.12s done\n",
+                        ev->digest ? ev->digest + strlen("sha256:") : "");
                 break;
         case PULL_EV_WRITING:
                 fprintf(stderr, "Writing manifest to image destination\n");

@@ -5,12 +5,12 @@
 #include "engine/engine.h"
 
 static const struct berth_usage usage = {
-        .usage = "berth start [options] CONTAINER [CONTAINER...]",
-        .summary = "Start one or more containers",
-        .options = "  -a, --attach              attach to the container's output (one container)\n"
-                   "      --detach-keys KEYS    keys to detach (default \"ctrl-p,ctrl-q\")\n"
-                   "  -i, --interactive         attach the container's stdin\n"
-                   "      --sig-proxy BOOL      pass received signals to the container (default true with -a)\n",
+    .usage = "berth start [options] CONTAINER [CONTAINER...]",
+    .summary = "Start one or more containers",
+    .options = "  -a, --attach              attach to the container's output (one container)\n"
+               "      --detach-keys KEYS    keys to detach (default \"ctrl-p,ctrl-q\")\n"
+               "  -i, --interactive         attach the container's stdin\n"
+               "      --sig-proxy BOOL      pass received signals to the container (default true with -a)\n",
 };
 
 static int start_attached(struct engine *e, const char *input, bool interactive, const char *keys,
@@ -29,7 +29,8 @@ static int start_attached(struct engine *e, const char *input, bool interactive,
         if (engine_container_start(e, c->id, &conn, &err) < 0)
                 return berth_fail(&err, engine_exit_code_for(err ? err->msg : NULL));
         if (!conn)
-                return berth_failf(EXIT_BERTH, "container %s is already running: use `berth attach`", c->name);
+                return berth_failf(EXIT_BERTH, "container %s is already running: use `berth attach`",
+                                   c->name);
         as.conn = conn;
         as.tty = conn->terminal;
         as.forward_stdin = interactive && conn->stdin_open;
@@ -47,12 +48,12 @@ static int start_attached(struct engine *e, const char *input, bool interactive,
 int cmd_start(struct berth_ctx *ctx, int argc, char **argv)
 {
         static const struct option opts[] = {
-                {"help", no_argument, NULL, 'h'},
-                {"attach", no_argument, NULL, 'a'},
-                {"interactive", no_argument, NULL, 'i'},
-                {"detach-keys", required_argument, NULL, 'k'},
-                {"sig-proxy", optional_argument, NULL, 's'},
-                {},
+            {"help", no_argument, NULL, 'h'},
+            {"attach", no_argument, NULL, 'a'},
+            {"interactive", no_argument, NULL, 'i'},
+            {"detach-keys", required_argument, NULL, 'k'},
+            {"sig-proxy", optional_argument, NULL, 's'},
+            {},
         };
         _cleanup_berr_ struct berr *err = NULL;
         const char *keys = "ctrl-p,ctrl-q";
@@ -93,7 +94,8 @@ int cmd_start(struct berth_ctx *ctx, int argc, char **argv)
                 return start_attached(e, argv[optind], interactive, keys, sig_proxy);
         for (int i = optind; i < argc; i++) {
                 _cleanup_container_ struct container *ct = NULL;
-                if (ctr_lookup(e, argv[i], &ct, &err) <= 0 || engine_container_start(e, ct->id, NULL, &err) < 0) {
+                if (ctr_lookup(e, argv[i], &ct, &err) <= 0 ||
+                    engine_container_start(e, ct->id, NULL, &err) < 0) {
                         ret = berth_fail(&err, EXIT_BERTH);
                         continue;
                 }

@@ -5,9 +5,9 @@
 #include "engine/engine.h"
 
 static const struct berth_usage usage = {
-        .usage = "berth wait CONTAINER [CONTAINER...]",
-        .summary = "Block until one or more containers stop, then print their exit codes",
-        .options = "",
+    .usage = "berth wait CONTAINER [CONTAINER...]",
+    .summary = "Block until one or more containers stop, then print their exit codes",
+    .options = "",
 };
 
 int cmd_wait(struct berth_ctx *ctx, int argc, char **argv)
@@ -32,7 +32,8 @@ int cmd_wait(struct berth_ctx *ctx, int argc, char **argv)
         for (int i = optind; i < argc; i++) {
                 _cleanup_container_ struct container *ct = NULL;
                 int code;
-                if (ctr_lookup(e, argv[i], &ct, &err) <= 0 || engine_container_wait(e, ct->id, &code, &err) < 0) {
+                if (ctr_lookup(e, argv[i], &ct, &err) <= 0 ||
+                    engine_container_wait(e, ct->id, &code, &err) < 0) {
                         ret = berth_fail(&err, EXIT_BERTH);
                         continue;
                 }
