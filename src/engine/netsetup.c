@@ -149,11 +149,11 @@ int engine_ports_prepare(const struct engine_create_opts *o, const struct engine
 int engine_container_ports(struct engine *e, const struct container *c, struct network_port **out, size_t *n,
                            struct berr **err)
 {
-        struct network_attachment **v = NULL;
-        size_t n_att = 0;
+        _cleanup_(network_attachment_freep) struct network_attachment *a = NULL;
         struct container_state st = {0};
         struct netinfo ni;
         bool running;
+        int r;
 
         *out = NULL;
         *n = 0;
@@ -166,16 +166,14 @@ int engine_container_ports(struct engine *e, const struct container *c, struct n
         container_state_done(&st);
         if (!running)
                 return 0;
-        if (network_attachments_list(&e->net, ni.name, &v, &n_att, err) < 0)
+        r = network_attachment_get(&e->net, ni.name, c->id, NULL, &a, err);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
                 return -1;
-        for (size_t i = 0; i < n_att; i++)
-                if (streq(v[i]->container_id, c->id) && v[i]->n_ports) {
-                        *out = TAKE_PTR(v[i]->ports);
-                        *n = v[i]->n_ports;
-                        v[i]->n_ports = 0;
-                        break;
-                }
-        network_attachmentv_free(v, n_att);
+        *out = TAKE_PTR(a->ports);
+        *n = a->n_ports;
+        a->n_ports = 0;
         return 0;
 }
 
@@ -184,45 +182,30 @@ int engine_container_ports(struct engine *e, const struct container *c, struct n
 /*
  * Members of a network find each other by name through /etc/hosts: whenever a
  * container joins or leaves a network, the hosts files of every running member
- * are rewritten from the attachment records. The file is written in place
- * (once the container runs it is bind-mounted by inode) under a flock of the
- * file itself, and its content is computed while the lock is held: of two
- * concurrent updates the later one sees both changes.
+ * are rewritten from the attachment records. Refreshes hold one lock
+ * (<root>/network/hosts.lock) from reading the records to the last write, so
+ * of two concurrent ones the later sees both changes. A file is written in
+ * place: once the container runs it is bind-mounted by inode.
  */
-static int write_hosts(struct engine *e, const struct container *c, const char *network,
-                       const struct network_attachment *a, struct berr **err)
+static int write_hosts(struct engine *e, const struct container *c, const struct network_attachment *a,
+                       const struct network_host_entry *peers, size_t n_peers, struct berr **err)
 {
         _cleanup_(engine_run_opts_holder_done) struct engine_run_opts_holder h = {0};
         _cleanup_free_ char *content = NULL, *dir = engine_container_dir(e, c->id), *path = NULL;
+        _cleanup_free_ struct engine_host_entry *hosts = calloc(n_peers + 1, sizeof(*hosts));
         _cleanup_strv_free_ char **ips = NULL;
         _cleanup_close_ int fd = -1;
-        struct network_host_entry *peers = NULL;
-        struct engine_host_entry *hosts = NULL;
         struct engine_spec_ctx ctx = {.id = c->id, .name = c->name};
         const char *hostname = container_cfg_str(c, "hostname");
-        size_t n_peers = 0, n_hosts = 0, len;
-        int r = -1;
+        size_t n_hosts = 0, len;
 
-        if (!dir || !(path = path_join(dir, "userdata/hosts")))
+        if (!dir || !hosts || !(path = path_join(dir, "userdata/hosts")))
                 return berr_make(err, ENOMEM, "hosts");
         if (engine_run_opts_from_json(container_cfg(c, "runOpts"), &h, err) < 0)
                 return -1;
         for (size_t i = 0; i < a->n_ips; i++)
                 if (strv_push(&ips, strndup(a->ips[i].address, strcspn(a->ips[i].address, "/"))) < 0)
                         return berr_make(err, ENOMEM, "hosts");
-        fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-        if (fd < 0)
-                return berr_errno(err, "open `%s`", path);
-        while (flock(fd, LOCK_EX) < 0)
-                if (errno != EINTR)
-                        return berr_errno(err, "lock `%s`", path);
-        if (network_hosts_collect(&e->net, (const char *const[]){network, NULL}, &peers, &n_peers, err) < 0)
-                return -1;
-        hosts = calloc(n_peers + 1, sizeof(*hosts));
-        if (!hosts) {
-                berr_make(err, ENOMEM, "hosts");
-                goto out;
-        }
         for (size_t i = 0; i < n_peers; i++) {
                 bool self = false;
                 STRV_FOREACH (ip, ips)
@@ -237,46 +220,74 @@ static int write_hosts(struct engine *e, const struct container *c, const char *
         if (a->n_ips && a->ips[0].gateway)
                 ctx.host_gateway = a->ips[0].gateway;
         if (engine_hosts_render(&h.opts, &ctx, hostname ? hostname : c->id, false, &content, err) < 0)
-                goto out;
+                return -1;
+        fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return berr_errno(err, "open `%s`", path);
         len = strlen(content);
-        if (ftruncate(fd, 0) < 0 || pwrite(fd, content, len, 0) != (ssize_t)len) {
-                berr_errno(err, "write `%s`", path);
-                goto out;
-        }
-        r = 0;
-out:
-        free(hosts);
-        network_host_entries_free(peers, n_peers);
-        return r;
+        if (ftruncate(fd, 0) < 0 || pwrite(fd, content, len, 0) != (ssize_t)len)
+                return berr_errno(err, "write `%s`", path);
+        return 0;
 }
 
-/* Rewrites the hosts files of the members of a network other than skip_id. A
- * member's failure is only logged: it must not fail another container's start or stop. */
-static void refresh_members(struct engine *e, const char *network, const char *skip_id)
+static int hosts_lock(struct engine *e, struct berr **err)
 {
-        _cleanup_berr_ struct berr *err = NULL;
-        struct network_attachment **v = NULL;
-        size_t n = 0;
+        _cleanup_free_ char *path = path_join(e->net_state_dir, "hosts.lock");
+        int fd;
 
-        if (network_attachments_list(&e->net, network, &v, &n, &err) < 0) {
-                log_warn("update /etc/hosts of the containers on %s: %s", network, err->msg);
-                return;
+        if (!path)
+                return berr_make(err, ENOMEM, "hosts");
+        if (mkdir_p(e->net_state_dir, 0700, err) < 0)
+                return -1;
+        fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return berr_errno(err, "open `%s`", path);
+        while (flock(fd, LOCK_EX) < 0)
+                if (errno != EINTR) {
+                        berr_errno(err, "lock `%s`", path);
+                        return safe_close(fd);
+                }
+        return fd;
+}
+
+/* Rewrites the hosts files of the running members of a network. self_id's
+ * failure is returned; another member's is only logged, as it must not fail
+ * this container's start or stop. */
+static int refresh_hosts(struct engine *e, const char *network, const char *self_id, struct berr **err)
+{
+        _cleanup_close_ int lock = hosts_lock(e, err);
+        struct network_host_entry *peers = NULL;
+        struct network_attachment **v = NULL;
+        size_t n = 0, n_peers = 0;
+        int ret = 0;
+
+        if (lock < 0)
+                return -1;
+        if (network_attachments_list(&e->net, network, &v, &n, err) < 0 ||
+            network_hosts_collect(&e->net, (const char *const[]){network, NULL}, &peers, &n_peers, err) < 0) {
+                network_attachmentv_free(v, n);
+                return -1;
         }
         for (size_t i = 0; i < n; i++) {
                 _cleanup_container_ struct container *c = NULL;
+                _cleanup_berr_ struct berr *e2 = NULL;
+                bool self = self_id && streq(v[i]->container_id, self_id);
                 struct netinfo ni;
-                if (streq(v[i]->container_id, skip_id) ||
-                    container_get(e->db, v[i]->container_id, &c, &err) <= 0 || !bridge_info(c, &ni) ||
-                    !streq(ni.name, network)) {
-                        berr_freep(&err);
+                if (!v[i]->complete || container_get(e->db, v[i]->container_id, &c, &e2) <= 0 ||
+                    !bridge_info(c, &ni) || !streq(ni.name, network))
                         continue;
-                }
-                if (write_hosts(e, c, network, v[i], &err) < 0) {
-                        log_warn("update /etc/hosts of container %s: %s", c->name, err->msg);
-                        berr_freep(&err);
+                if (write_hosts(e, c, v[i], peers, n_peers, &e2) == 0)
+                        continue;
+                if (self) {
+                        berr_move(err, &e2);
+                        ret = -1;
+                } else {
+                        log_warn("update /etc/hosts of container %s: %s", c->name, e2->msg);
                 }
         }
+        network_host_entries_free(peers, n_peers);
         network_attachmentv_free(v, n);
+        return ret;
 }
 
 int engine_network_setup(struct engine *e, const struct container *c, struct berr **err)
@@ -318,19 +329,18 @@ int engine_network_setup(struct engine *e, const struct container *c, struct ber
                 network_netns_remove(&e->net, nsname, NULL);
                 return berr_wrap(err, "attach to network %s", ni.name);
         }
-        if (write_hosts(e, c, ni.name, a, err) < 0) {
-                network_attachment_free(a);
+        network_attachment_free(a);
+        if (refresh_hosts(e, ni.name, c->id, err) < 0) {
                 engine_network_teardown(e, c, NULL);
                 return -1;
         }
-        network_attachment_free(a);
-        refresh_members(e, ni.name, c->id);
         return 0;
 }
 
 int engine_network_teardown(struct engine *e, const struct container *c, struct berr **err)
 {
         _cleanup_free_ char *nsname = engine_netns_name(c->id);
+        _cleanup_berr_ struct berr *e2 = NULL;
         struct netinfo ni;
 
         if (!bridge_info(c, &ni))
@@ -339,6 +349,8 @@ int engine_network_teardown(struct engine *e, const struct container *c, struct 
                 return berr_make(err, ENOMEM, "network");
         if (network_detach(&e->net, ni.name, c->id, NULL, err) < 0)
                 return berr_wrap(err, "detach from network %s", ni.name);
-        refresh_members(e, ni.name, c->id);
+        /* The container is no member any more: only the others' files change. */
+        if (refresh_hosts(e, ni.name, NULL, &e2) < 0)
+                log_warn("update /etc/hosts of the containers on %s: %s", ni.name, e2->msg);
         return network_netns_remove(&e->net, nsname, err);
 }

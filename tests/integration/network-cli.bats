@@ -129,6 +129,27 @@ gw_of() { echo "${1%.0/24}.1"; }
         assert_no_leftovers
 }
 
+@test "containers started at the same time all end up in each other's /etc/hosts" {
+        net par "$SUBNET2"
+        local i j pids=
+        for i in 1 2 3 4; do
+                b run -d --name "${TAG}p$i" --network "${TAG}par" demo sleep 1000 >/dev/null &
+                pids="$pids $!"
+        done
+        for i in $pids; do wait "$i"; done
+        for i in 1 2 3 4; do
+                run b exec "${TAG}p$i" cat /etc/hosts
+                for j in 1 2 3 4; do
+                        [ "$i" = "$j" ] && continue
+                        [[ "$output" == *"	${TAG}p$j "* ]] || { echo "p$i misses p$j: $output"; return 1; }
+                done
+        done
+        b rm -f "${TAG}p1" "${TAG}p2" "${TAG}p3" "${TAG}p4" >/dev/null
+        b network rm "${TAG}par" >/dev/null
+        check_net_clean
+        assert_no_leftovers
+}
+
 @test "a network in use cannot be removed; prune keeps it and the default network" {
         net busy "$SUBNET1"
         net idle "$SUBNET2" --label scratch=1
