@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <string.h>
+#include <unistd.h>
 
 #include "db.h"
 #include "util.h"
@@ -55,6 +56,25 @@ void db_close(sqlite3 *db)
                 sqlite3_close_v2(db);
 }
 
+/* WAL is a property of the file, set once. Switching to it needs an
+ * exclusive lock, and SQLite reports a busy database at once instead of
+ * calling the busy handler when two processes open a new database together:
+ * retry within the busy timeout. */
+static int db_set_wal(sqlite3 *db, struct berr **err)
+{
+        for (int waited = 0;; waited += 10) {
+                _cleanup_stmt_ sqlite3_stmt *st = NULL;
+                int r = sqlite3_prepare_v2(db, "PRAGMA journal_mode=WAL", -1, &st, NULL);
+                if (r == SQLITE_OK)
+                        r = sqlite3_step(st);
+                if (r == SQLITE_ROW || r == SQLITE_DONE)
+                        return 0;
+                if ((r != SQLITE_BUSY && r != SQLITE_LOCKED) || waited >= DB_BUSY_TIMEOUT_MS)
+                        return db_error(db, err, "PRAGMA journal_mode=WAL");
+                usleep(10000);
+        }
+}
+
 int db_open(const char *path, sqlite3 **out, struct berr **err)
 {
         sqlite3 *db = NULL;
@@ -69,7 +89,7 @@ int db_open(const char *path, sqlite3 **out, struct berr **err)
         sqlite3_busy_timeout(db, DB_BUSY_TIMEOUT_MS);
         /* WAL lets readers run while a pull commits; NORMAL sync is durable across
          * process crashes (kill -9), which is the failure the store is built for. */
-        if (db_exec(db, "PRAGMA journal_mode=WAL", err) < 0 || db_exec(db, "PRAGMA synchronous=NORMAL", err) < 0 ||
+        if (db_set_wal(db, err) < 0 || db_exec(db, "PRAGMA synchronous=NORMAL", err) < 0 ||
             db_exec(db, "PRAGMA foreign_keys=ON", err) < 0) {
                 sqlite3_close_v2(db);
                 return berr_wrap(err, "`%s`", path);

@@ -27,6 +27,7 @@ struct container {
         uint64_t pid_start; /* /proc/<pid>/stat starttime, guards against pid reuse */
         char *bundle;
         char *rootfs;
+        uint64_t rootfs_mnt; /* without a mount namespace: the rootfs bind in ours, else 0 */
         int64_t created_ns;
         char *owner;
         char **annotations;

@@ -45,6 +45,9 @@ struct creation {
         int pty_master;
         struct init_ctx ic;
         int64_t created_ns;
+        /* Without a mount namespace: the mount at the rootfs before the init
+         * ran, and the init's bind of it (the container's mounts live below). */
+        uint64_t host_rootfs_before, host_rootfs_mnt;
 };
 
 static int validate_sysctls(const struct oci_spec *s, struct berr **err)
@@ -88,8 +91,15 @@ static int validate(struct creation *cr, struct berr **err)
 
         if (!s->has_process)
                 return berr_make(err, 0, "config.json: process is required to start a container");
-        if (!oci_spec_ns(s, OCI_NS_MNT))
-                return berr_make(err, 0, "linux.namespaces: berth-runtime needs a mount namespace");
+        if (!oci_spec_ns(s, OCI_NS_MNT)) {
+                /* They would change the runtime's own mounts (runc refuses the paths too). */
+                if (s->linux_.masked_paths && s->linux_.masked_paths[0])
+                        return berr_make(err, 0, "linux.maskedPaths: needs a mount namespace");
+                if (s->linux_.readonly_paths && s->linux_.readonly_paths[0])
+                        return berr_make(err, 0, "linux.readonlyPaths: needs a mount namespace");
+                if (s->linux_.rootfs_propagation && *s->linux_.rootfs_propagation)
+                        return berr_make(err, 0, "linux.rootfsPropagation: needs a mount namespace");
+        }
         if (s->process.terminal && detached && !o->console_socket)
                 return berr_make(err, 0, "cannot allocate a tty when detaching without --console-socket");
         if (!s->process.terminal && o->console_socket)
@@ -97,9 +107,9 @@ static int validate(struct creation *cr, struct berr **err)
         if (s->process.apparmor_profile && *s->process.apparmor_profile &&
             !lsm_enabled("/sys/module/apparmor/parameters/enabled"))
                 return berr_make(err, 0, "process.apparmorProfile: AppArmor is not enabled on this host");
-        if (((s->process.selinux_label && *s->process.selinux_label) ||
-             (s->linux_.mount_label && *s->linux_.mount_label)) &&
-            access("/sys/fs/selinux/enforce", F_OK) < 0)
+        /* Without SELinux only the process label would confine; mountLabel
+         * labels files for it and has nothing to do (as runc and crun). */
+        if (s->process.selinux_label && *s->process.selinux_label && access("/sys/fs/selinux/enforce", F_OK) < 0)
                 return berr_make(err, 0, "process.selinuxLabel: SELinux is not enabled on this host");
         if (s->linux_.intel_rdt)
                 return berr_make(err, ENOTSUP, "linux.intelRdt: Intel RDT is not supported");
@@ -177,7 +187,6 @@ static int prepare_init(struct creation *cr, struct berr **err)
         ic->id = cr->o->id;
         ic->bundle = cr->bundle;
         ic->console_fd = -1;
-        ic->statedir_fd = cr->o->mode == CREATE_MODE_CREATE ? cr->statedir_fd : -1;
         ic->pty_to_runtime = s->process.terminal && cr->o->mode == CREATE_MODE_RUN && !cr->o->console_socket;
         ic->no_pivot = cr->o->no_pivot;
         ic->no_new_keyring = cr->o->no_new_keyring;
@@ -202,6 +211,13 @@ static int prepare_init(struct creation *cr, struct berr **err)
                 if (asprintf(&e, "LISTEN_FDS=%d", nlisten) < 0 || strv_push(&ic->extra_env, e) < 0 ||
                     strv_extend(&ic->extra_env, "LISTEN_PID=1") < 0)
                         return berr_make(err, ENOMEM, "environment");
+        }
+        /* Bound here, not by the init: in a user namespace the init may not
+         * write the state directory. */
+        if (cr->o->mode == CREATE_MODE_CREATE) {
+                ic->start_fd = unix_listen_at(cr->statedir_fd, START_SOCKET, SOCK_SEQPACKET, 1);
+                if (ic->start_fd < 0)
+                        return berr_make(err, -ic->start_fd, "create the start socket");
         }
         if (cr->o->console_socket) {
                 ic->console_fd = unix_connect(cr->o->console_socket, SOCK_STREAM);
@@ -331,8 +347,10 @@ static int drive_init(struct creation *cr, struct berr **err)
                         safe_close(passfd);
                         return berr_make_raw(err, msg.value, msg.text);
                 case SYNC_HOOKS:
-                        if (run_hooks(cr, OCI_HOOK_PRESTART, OCI_STATUS_CREATING, err) < 0 ||
-                            run_hooks(cr, OCI_HOOK_CREATE_RUNTIME, OCI_STATUS_CREATING, err) < 0)
+                        /* Status "created", as crun and runtime-tools' hooks_stdin
+                         * expect (runc says "creating"). */
+                        if (run_hooks(cr, OCI_HOOK_PRESTART, OCI_STATUS_CREATED, err) < 0 ||
+                            run_hooks(cr, OCI_HOOK_CREATE_RUNTIME, OCI_STATUS_CREATED, err) < 0)
                                 return -1;
                         if (sync_send(cr->sync_fd, SYNC_HOOKS_DONE, 0, NULL) < 0)
                                 return berr_make(err, EPIPE, "container init exited unexpectedly");
@@ -378,6 +396,8 @@ static int write_state(struct creation *cr, struct berr **err)
                 json_object_object_add(ann, p[0], json_object_new_string(p[1]));
         json_object_object_add(o, "annotations", ann);
         json_object_object_add(o, "cgroup", cgroup_to_json(cr->cg));
+        if (cr->host_rootfs_mnt)
+                json_object_object_add(o, "rootfsMount", json_object_new_uint64(cr->host_rootfs_mnt));
         {
                 const char *txt = json_to_string(o, false);
                 r = write_file_atomic_at(cr->statedir_fd, STATE_FILE, txt, strlen(txt), 0600, err);
@@ -436,6 +456,12 @@ static void creation_abort(struct creation *cr)
                 (void)cgroup_signal_all(cr->cg, SIGKILL, NULL);
                 (void)cgroup_destroy(cr->cg, NULL);
         }
+        /* A mount on the rootfs that appeared while the init ran is its bind. */
+        if (cr->host_rootfs_before) {
+                uint64_t now = mount_id_of(cr->ic.rootfs);
+                if (now != cr->host_rootfs_before)
+                        rootfs_detach_host_bind(cr->ic.rootfs, now);
+        }
         if (cr->statedir_created) {
                 _cleanup_close_ int rootfd = open(cr->ctx->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 if (rootfd >= 0)
@@ -456,6 +482,7 @@ static void creation_free(struct creation *cr)
         safe_close(cr->pty_master);
         free(cr->ic.rootfs);
         safe_close(cr->ic.console_fd);
+        safe_close(cr->ic.start_fd);
         safe_close(cr->ic.devnull_fd);
         for (int t = 0; t < OCI_NS_COUNT; t++)
                 safe_close(cr->ic.ns_fds[t]);
@@ -487,7 +514,7 @@ int container_create(const struct runtime_ctx *ctx, const struct create_opts *o,
         struct cgroup_config cgc = {.id = o->id, .systemd = ctx->systemd_cgroup};
         int r = -1;
 
-        cr.ic.console_fd = cr.ic.devnull_fd = cr.ic.rootfd = -1;
+        cr.ic.console_fd = cr.ic.devnull_fd = cr.ic.rootfd = cr.ic.start_fd = -1;
         for (int t = 0; t < OCI_NS_COUNT; t++)
                 cr.ic.ns_fds[t] = -1;
         cr.created_ns = time_now_ns();
@@ -512,8 +539,12 @@ int container_create(const struct runtime_ctx *ctx, const struct create_opts *o,
                 goto fail;
         if (o->mode == CREATE_MODE_RUN)
                 (void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+        if (!oci_spec_ns(cr.spec, OCI_NS_MNT))
+                cr.host_rootfs_before = mount_id_of(cr.ic.rootfs);
         if (spawn_init(&cr, err) < 0 || drive_init(&cr, err) < 0)
                 goto fail;
+        if (cr.host_rootfs_before)
+                cr.host_rootfs_mnt = mount_id_of(cr.ic.rootfs);
         if (write_state(&cr, err) < 0 || write_pid_file(o->pid_file, cr.pid, err) < 0)
                 goto fail;
         if (o->mode == CREATE_MODE_CREATE) {
@@ -530,6 +561,7 @@ int container_create(const struct runtime_ctx *ctx, const struct create_opts *o,
         r = wait_foreground(cr.pid, cr.pidfd, cr.pty_master, exit_status, err);
         if (r == 0 && !o->keep) {
                 json_object *st = state_for_hooks(&cr, OCI_STATUS_STOPPED);
+                rootfs_detach_host_bind(cr.ic.rootfs, cr.host_rootfs_mnt);
                 r = container_destroy(ctx, o->id, cr.spec, cr.cg, st, err);
                 json_object_put(st);
         }

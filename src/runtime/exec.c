@@ -34,6 +34,7 @@ struct exec_child {
         int sync_fd;
         int pidfd;
         int join_flags;
+        int rootfd; /* the init's root, to enter when there is no mount namespace to join; or -1 */
         bool userns;
         int console_fd;
         bool pty_to_runtime;
@@ -50,7 +51,7 @@ static int exec_child_run(struct exec_child *x, struct berr **err)
         {
                 /* The runtime's other fds (state dir, log) must not be reachable
                  * from the container while we join it (CVE-2024-21626). */
-                int keep[] = {x->sync_fd, x->pidfd, x->console_fd};
+                int keep[] = {x->sync_fd, x->pidfd, x->console_fd, x->rootfd};
                 close_fds_except(3 + x->extra_fds, keep, ARRAY_SIZE(keep));
                 log_setup(-1, LOG_FORMAT_TEXT, LOG_LEVEL_ERROR);
         }
@@ -63,6 +64,11 @@ static int exec_child_run(struct exec_child *x, struct berr **err)
          * namespaces joined, so it never holds anything of the host's. */
         if (x->join_flags && setns(x->pidfd, x->join_flags) < 0)
                 return berr_errno(err, "join the container's namespaces");
+        if (x->rootfd >= 0) {
+                if (fchdir(x->rootfd) < 0 || chroot(".") < 0 || chdir("/") < 0)
+                        return berr_errno(err, "enter the container's root");
+                x->rootfd = safe_close(x->rootfd);
+        }
         if (sync_expect(x->sync_fd, SYNC_GO, &msg, err) < 0)
                 return -1;
         if (x->join_flags & (CLONE_NEWPID | CLONE_NEWTIME)) {
@@ -113,8 +119,8 @@ int container_exec(const struct runtime_ctx *ctx, const char *id, const struct e
 {
         _cleanup_container_ struct container *c = NULL;
         _cleanup_seccomp_prog_ struct seccomp_prog *seccomp = NULL;
-        _cleanup_close_ int pidfd = -1, sync_fd = -1, child_pidfd = -1, master = -1, console_fd = -1;
-        struct exec_child x = {.p = o->process, .console_fd = -1, .extra_fds = o->preserve_fds};
+        _cleanup_close_ int pidfd = -1, sync_fd = -1, child_pidfd = -1, master = -1, console_fd = -1, rootfd = -1;
+        struct exec_child x = {.p = o->process, .console_fd = -1, .rootfd = -1, .extra_fds = o->preserve_fds};
         int sp[2], cgfd, r;
         enum oci_status st;
         struct sync_msg msg;
@@ -144,6 +150,16 @@ int container_exec(const struct runtime_ctx *ctx, const char *id, const struct e
         for (size_t i = 0; i < c->spec->linux_.n_namespaces; i++)
                 x.join_flags |= oci_ns_clone_flag(c->spec->linux_.namespaces[i].type);
         x.userns = oci_spec_ns(c->spec, OCI_NS_USER) != NULL;
+        if (!oci_spec_ns(c->spec, OCI_NS_MNT)) {
+                /* Joining the namespaces does not chroot: take the init's root, and
+                 * check through the pidfd that the pid was still the init's. */
+                char p[64];
+                snprintf(p, sizeof(p), "/proc/%d/root", (int)c->pid);
+                rootfd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (rootfd < 0 || syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0)
+                        return berr_make(err, ESRCH, "container `%s` is not running", id);
+                x.rootfd = rootfd;
+        }
         x.pidfd = pidfd;
         x.seccomp = seccomp;
         x.pty_to_runtime = o->process->terminal && !o->detach && !o->console_socket;

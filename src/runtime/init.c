@@ -9,6 +9,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -48,6 +50,22 @@ static int run_hooks_in_container(struct init_ctx *c, enum oci_hook_kind kind, e
         r = hooks_run(c->spec, kind, st, err);
         json_object_put(st);
         return r;
+}
+
+/* A new network namespace starts with loopback down; runc and crun bring it up. */
+static int loopback_up(struct berr **err)
+{
+        _cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        struct ifreq ifr = {.ifr_name = "lo"};
+
+        if (fd < 0)
+                return berr_errno(err, "socket for loopback");
+        if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+                return berr_errno(err, "read flags of lo");
+        ifr.ifr_flags |= IFF_UP;
+        if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+                return berr_errno(err, "bring lo up");
+        return 0;
 }
 
 /* Two-stage entry: join namespaces by path, create the new ones in the
@@ -130,11 +148,12 @@ static int init_run(struct init_ctx *c, int *report_fd, struct berr **err)
         _cleanup_close_ int listen_fd = -1, conn = -1;
         struct sync_msg msg;
 
+        listen_fd = TAKE_FD(c->start_fd);
         process_reset_signals();
         /* Nothing of the runtime's but what the init needs may be reachable from the
          * container, not even while it waits for start (CVE-2024-21626, CVE-2016-9962). */
         {
-                int keep[OCI_NS_COUNT + 3] = {c->sync_fd, c->console_fd, c->statedir_fd};
+                int keep[OCI_NS_COUNT + 3] = {c->sync_fd, c->console_fd, listen_fd};
                 for (int t = 0; t < OCI_NS_COUNT; t++)
                         keep[3 + t] = c->ns_fds[t];
                 close_fds_except(3 + c->extra_fds, keep, ARRAY_SIZE(keep));
@@ -152,20 +171,16 @@ static int init_run(struct init_ctx *c, int *report_fd, struct berr **err)
                         return berr_errno(err, "become root in the user namespace");
         }
         /* After the cgroup join, so the namespace's root is the container's cgroup. */
+        if ((flags_new & CLONE_NEWNET) && loopback_up(err) < 0)
+                return -1;
         if ((flags_new & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
                 return berr_errno(err, "create cgroup namespace");
-        if (c->statedir_fd >= 0) {
-                listen_fd = unix_listen_at(c->statedir_fd, START_SOCKET, SOCK_SEQPACKET, 1);
-                if (listen_fd < 0)
-                        return berr_make(err, -listen_fd, "create the start socket");
-                c->statedir_fd = safe_close(c->statedir_fd);
-        }
         if (rootfs_prepare(c, err) < 0)
                 return -1;
         if (c->need_hooks_sync &&
             (sync_send(c->sync_fd, SYNC_HOOKS, 0, NULL) < 0 || sync_expect(c->sync_fd, SYNC_HOOKS_DONE, &msg, err) < 0))
                 return -1;
-        if (run_hooks_in_container(c, OCI_HOOK_CREATE_CONTAINER, OCI_STATUS_CREATING, err) < 0)
+        if (run_hooks_in_container(c, OCI_HOOK_CREATE_CONTAINER, OCI_STATUS_CREATED, err) < 0)
                 return -1;
         if (rootfs_finalize(c, err) < 0)
                 return -1;

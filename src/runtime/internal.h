@@ -25,7 +25,7 @@ struct init_ctx {
         int sync_fd;
         int console_fd;         /* connected --console-socket, or -1 */
         bool pty_to_runtime;    /* foreground run with a terminal: send the pty master back */
-        int statedir_fd;        /* create: where the start socket goes; -1 for run */
+        int start_fd;           /* create: the listening start socket; -1 for run */
         bool no_pivot;
         bool no_new_keyring;
         int extra_fds; /* LISTEN_FDS + --preserve-fds */
@@ -50,6 +50,12 @@ int rootfs_pivot(struct init_ctx *c, struct berr **err);
 int rootfs_finalize(struct init_ctx *c, struct berr **err);
 /* After pivot_root and the console: root propagation and read-only root. */
 int rootfs_seal(struct init_ctx *c, struct berr **err);
+/* Without a mount namespace the rootfs bind, and every container mount under
+ * it, is made in the runtime's namespace. mount_id_of() returns the id of the
+ * mount at path (0 if unknown); rootfs_detach_host_bind() detaches the mount
+ * at rootfs if it is still mount mnt_id. */
+uint64_t mount_id_of(const char *path);
+void rootfs_detach_host_bind(const char *rootfs, uint64_t mnt_id);
 /* Parses mount options into mount attributes and fs data (exposed for features and tests). */
 const char *const *mount_option_names(void);
 

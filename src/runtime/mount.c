@@ -537,7 +537,14 @@ int rootfs_prepare(struct init_ctx *c, struct berr **err)
         bool userns = oci_spec_ns(s, OCI_NS_USER) != NULL;
         int rootfd;
 
-        if (mount(NULL, "/", NULL, prop ? prop : MS_SLAVE | MS_REC, NULL) < 0)
+        /* An unbindable root could be the source of neither the rootfs bind
+         * nor the /dev/null clones of maskedPaths: it is applied to the new
+         * root only, in rootfs_seal. */
+        if (prop & MS_UNBINDABLE)
+                prop = 0;
+        /* Without a mount namespace of its own the container's mounts are made
+         * in the runtime's (as with runc and crun): its / stays as it is. */
+        if (oci_spec_ns(s, OCI_NS_MNT) && mount(NULL, "/", NULL, prop ? prop : MS_SLAVE | MS_REC, NULL) < 0)
                 return berr_errno(err, "make / %s", prop ? s->linux_.rootfs_propagation : "rslave");
         if (prop & MS_SHARED) {
                 /* pivot_root refuses a shared parent mount. */
@@ -575,6 +582,17 @@ int rootfs_pivot(struct init_ctx *c, struct berr **err)
 {
         _cleanup_close_ int oldroot = -1, newroot = -1;
 
+        /* In the runtime's mount namespace, pivot_root or moving the rootfs onto /
+         * would change the host's root. */
+        if (!oci_spec_ns(c->spec, OCI_NS_MNT)) {
+                if (chdir(c->rootfs) < 0)
+                        return berr_errno(err, "chdir `%s`", c->rootfs);
+                if (chroot(".") < 0)
+                        return berr_errno(err, "chroot `%s`", c->rootfs);
+                if (chdir("/") < 0)
+                        return berr_errno(err, "chdir /");
+                return 0;
+        }
         if (c->no_pivot) {
                 if (chdir(c->rootfs) < 0)
                         return berr_errno(err, "chdir `%s`", c->rootfs);
@@ -718,4 +736,22 @@ int rootfs_seal(struct init_ctx *c, struct berr **err)
                         return berr_errno(err, "make the root filesystem read-only");
         }
         return 0;
+}
+
+uint64_t mount_id_of(const char *path)
+{
+        struct statx stx;
+
+        if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_MNT_ID, &stx) < 0 ||
+            !(stx.stx_mask & STATX_MNT_ID))
+                return 0;
+        return stx.stx_mnt_id;
+}
+
+void rootfs_detach_host_bind(const char *rootfs, uint64_t mnt_id)
+{
+        if (mnt_id == 0 || !rootfs || !*rootfs || mount_id_of(rootfs) != mnt_id)
+                return;
+        if (umount2(rootfs, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
+                log_debug("detach the rootfs bind at `%s`: %s", rootfs, strerror(errno));
 }

@@ -194,6 +194,7 @@ int container_delete(const struct runtime_ctx *ctx, const char *id, bool force, 
         if (container_load_spec(c, NULL) < 0)
                 log_debug("container `%s`: no config, poststop hooks skipped", id);
         state = container_state_json(c, OCI_STATUS_STOPPED, false);
+        rootfs_detach_host_bind(c->rootfs, c->rootfs_mnt);
         r = container_destroy(ctx, id, c->spec, c->cg, state, err);
         json_object_put(state);
         return r;

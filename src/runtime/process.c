@@ -225,18 +225,17 @@ static int mark_fds_cloexec(int extra_fds, struct berr **err)
         return 0;
 }
 
-static int change_dir(const char *cwd, struct berr **err)
+/* Returns 0 or -errno. */
+static int change_dir(const char *cwd)
 {
         _cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC), fd = -1;
 
         if (root < 0)
-                return berr_errno(err, "open /");
+                return -errno;
         fd = openat_in_root(root, cwd, O_PATH | O_DIRECTORY, 0);
         if (fd < 0)
-                return berr_make(err, -fd, "chdir to cwd (\"%s\") set in config.json failed", cwd);
-        if (fchdir(fd) < 0)
-                return berr_errno(err, "chdir to cwd (\"%s\") set in config.json failed", cwd);
-        return 0;
+                return fd;
+        return fchdir(fd) < 0 ? -errno : 0;
 }
 
 static char **build_env(const struct oci_process *p, char **extra)
@@ -277,7 +276,8 @@ int process_exec(const struct oci_process *p, const char *exec_path, struct secc
 {
         const struct oci_caps *c = &p->caps;
         _cleanup_strv_free_ char **env = build_env(p, extra_env);
-        int notify_fd = -1;
+        int notify_fd = -1, cd;
+        bool cwd_pending;
 
         if (!env)
                 return berr_make(err, ENOMEM, "environment");
@@ -303,6 +303,16 @@ int process_exec(const struct oci_process *p, const char *exec_path, struct secc
                 }
                 close(fd);
         }
+        /* As runc, the cwd is entered while still root and the fds are
+         * settled before a filter is loaded: a profile that predates openat2
+         * and close_range must not break them. Only a cwd that root may not
+         * enter is tried again as the container's user. */
+        cd = change_dir(p->cwd);
+        if (cd < 0 && cd != -EACCES && cd != -EPERM)
+                return berr_make(err, -cd, "chdir to cwd (\"%s\") set in config.json failed", p->cwd);
+        cwd_pending = cd < 0;
+        if (mark_fds_cloexec(extra_fds, err) < 0)
+                return -1;
         /* Without no_new_privs a filter can only be installed with CAP_SYS_ADMIN. */
         if (seccomp && !p->no_new_privileges && seccomp_install(seccomp, &notify_fd, err) < 0)
                 return -1;
@@ -314,8 +324,8 @@ int process_exec(const struct oci_process *p, const char *exec_path, struct secc
                 return -1;
         if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 return berr_errno(err, "set no_new_privs");
-        if (change_dir(p->cwd, err) < 0)
-                return -1;
+        if (cwd_pending && (cd = change_dir(p->cwd)) < 0)
+                return berr_make(err, -cd, "chdir to cwd (\"%s\") set in config.json failed", p->cwd);
         if (p->user.has_umask)
                 umask(p->user.umask);
         if (p->cpu_affinity_final) {
@@ -324,8 +334,6 @@ int process_exec(const struct oci_process *p, const char *exec_path, struct secc
                         return berr_make(err, EINVAL, "process.execCPUAffinity.final: cannot apply `%s`",
                                          p->cpu_affinity_final);
         }
-        if (mark_fds_cloexec(extra_fds, err) < 0)
-                return -1;
         if (seccomp && p->no_new_privileges && seccomp_install(seccomp, &notify_fd, err) < 0)
                 return -1;
         execve(exec_path, p->args, env);

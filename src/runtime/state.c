@@ -79,6 +79,9 @@ int container_load(const struct runtime_ctx *ctx, const char *id, struct contain
                 goto out;
         if (json_object_object_get_ex(o, "cgroup", &cg) && cgroup_from_json(cg, &c->cg, err) < 0)
                 goto out;
+        if (json_object_object_get_ex(o, "rootfsMount", NULL) &&
+            json_get_uint64(o, "", "rootfsMount", &c->rootfs_mnt, err) < 0)
+                goto out;
         r = 0;
         *out = TAKE_PTR(c);
 out:

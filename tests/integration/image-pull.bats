@@ -130,8 +130,8 @@ teardown() { image_teardown; }
         p1=$!
         b pull -q --tls-verify=false "$REGISTRY/test/layers" >"$BATS_TEST_TMPDIR/b" 2>&1 &
         p2=$!
-        wait $p1
-        wait $p2
+        wait $p1 || { cat "$BATS_TEST_TMPDIR/a"; false; }
+        wait $p2 || { cat "$BATS_TEST_TMPDIR/b"; false; }
         [ "$(cat "$BATS_TEST_TMPDIR/a")" = "$(cat "$BATS_TEST_TMPDIR/b")" ]
         run b system check
         [ "$status" -eq 0 ]

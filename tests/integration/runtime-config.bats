@@ -8,9 +8,11 @@ load ../lib/runtime
         [ "$output" = 1 ]
 }
 
-@test "network namespace: only loopback" {
-        run_in sh -c 'ls /sys/class/net'
-        [ "$output" = lo ]
+@test "network namespace: only loopback, and it is up" {
+        run_in sh -c 'ls /sys/class/net; cat /sys/class/net/lo/flags'
+        [ "${lines[0]}" = lo ]
+        # IFF_UP | IFF_LOOPBACK
+        [ "${lines[1]}" = 0x9 ]
 }
 
 @test "uts namespace: hostname and domainname" {
@@ -284,7 +286,10 @@ EOS
         rt create -b "$B" h1
         pid=$(rt state h1 | jq .pid)
         [ "$(cut -d' ' -f1 "$T/hooks.log" | tr '\n' ' ')" = "prestart createRuntime createContainer " ]
-        grep -q "^prestart creating h1 $pid$" "$T/hooks.log"
+        # Status "created" as crun reports it (runtime-tools: hooks_stdin).
+        grep -q "^prestart created h1 $pid$" "$T/hooks.log"
+        grep -q "^createRuntime created h1 $pid$" "$T/hooks.log"
+        grep -q "^createContainer created h1 $pid$" "$T/hooks.log"
         rt start h1
         grep -q "^poststart running h1 $pid$" "$T/hooks.log"
         rt delete --force h1

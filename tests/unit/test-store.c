@@ -8,6 +8,9 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #include "basic/fileio.h"
 #include "basic/strv.h"
@@ -405,6 +408,45 @@ static void test_newer_schema_refused(void **state)
         assert_non_null(strstr(err->msg, "newer than this berth knows"));
 }
 
+/* Many processes opening a database that does not exist yet, at once (the
+ * first `berth` commands run in parallel): every open succeeds. */
+static void test_concurrent_first_open(void **state)
+{
+        enum { N = 8, ROUNDS = 5 };
+
+        for (int round = 0; round < ROUNDS; round++) {
+                char path[200];
+                int go[2];
+                pid_t pids[N];
+
+                snprintf(path, sizeof(path), "%s/fresh-%d.db", root, round);
+                assert_int_equal(pipe(go), 0);
+                for (int i = 0; i < N; i++) {
+                        pids[i] = fork();
+                        assert_true(pids[i] >= 0);
+                        if (pids[i] == 0) {
+                                sqlite3 *db = NULL;
+                                char c;
+                                close(go[1]);
+                                if (read(go[0], &c, 1) != 0)
+                                        _exit(3);
+                                if (db_open(path, &db, NULL) < 0)
+                                        _exit(1);
+                                db_close(db);
+                                _exit(0);
+                        }
+                }
+                close(go[0]);
+                close(go[1]); /* releases every child at once */
+                for (int i = 0; i < N; i++) {
+                        int st;
+                        assert_int_equal(waitpid(pids[i], &st, 0), pids[i]);
+                        assert_true(WIFEXITED(st));
+                        assert_int_equal(WEXITSTATUS(st), 0);
+                }
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -419,6 +461,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_disk_usage, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_overlay_options, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_concurrent_first_open, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
