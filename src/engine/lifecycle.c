@@ -20,6 +20,7 @@
 #include "lifecycle.h"
 #include "monitor/server.h"
 #include "spec-internal.h"
+#include "volume.h"
 
 #define USERDATA "userdata"
 #define LOG_FILE "ctr.log"
@@ -276,13 +277,15 @@ static int fit_oci_version(const struct engine_runtime_choice *rt, json_object *
 struct create_state {
         struct engine *e;
         char id[65];
-        bool dir, record, layer;
+        bool dir, record, layer, volumes;
 };
 
 static void create_undo(struct create_state *cs)
 {
         _cleanup_berr_ struct berr *e = NULL;
 
+        if (cs->volumes && volume_release(cs->e->db, cs->e->root, cs->id, true, NULL, &e) < 0)
+                berr_freep(&e);
         if (cs->layer && snapshot_rw_remove(cs->e->store, cs->id, &e) < 0)
                 berr_freep(&e);
         if (cs->dir && rm_rf_at(cs->e->containers_fd, cs->id, &e) < 0)
@@ -326,6 +329,9 @@ int engine_container_create(struct engine *e, const struct engine_create_opts *o
         _cleanup_close_ int lock = -1;
         struct create_state cs = {.e = e};
         struct engine_spec_ctx ctx = {0};
+        struct engine_mount *mounts = NULL;
+        size_t n_mounts = 0;
+        json_object *vols = NULL;
         struct engine_image_config eimg;
         struct engine_run_opts run;
         enum network_mode mode = NETWORK_MODE_BRIDGE;
@@ -359,6 +365,13 @@ int engine_container_create(struct engine *e, const struct engine_create_opts *o
                 return berr_make(err, ENOMEM, "create");
         if (parse_log_opts(e, o, cfg, err) < 0)
                 return -1;
+        {
+                const struct engine_image_config exposed = {.exposed_ports = img->exposed_ports};
+                const char *what = ns_net ? "container:" : mode == NETWORK_MODE_NONE ? "none" : "host";
+                if (engine_ports_prepare(o, &exposed, mode == NETWORK_MODE_BRIDGE && !ns_net, what, cfg,
+                                         err) < 0)
+                        return -1;
+        }
         if (container_id_new(cs.id, err) < 0)
                 return -1;
         c->id = strdup(cs.id);
@@ -438,15 +451,12 @@ int engine_container_create(struct engine *e, const struct engine_create_opts *o
                 strcpy(strstr(shm, "/ns/ipc"), "/root/dev/shm");
                 ctx.shm_path = shm;
         }
-        for (size_t i = 0; i < o->run.n_mounts; i++)
-                if (o->run.mounts[i].type == ENGINE_MOUNT_VOLUME && !o->run.mounts[i].source) {
-                        eng_err(err, ENOTSUP,
-                                "-v %s: named volumes are not available yet (bind mounts and tmpfs are)",
-                                o->run.mounts[i].volume_name ? o->run.mounts[i].volume_name
-                                                             : o->run.mounts[i].destination);
-                        goto fail;
-                }
         run = o->run;
+        cs.volumes = true;
+        if (engine_volumes_prepare(e, c->id, &eimg, &o->run, &mounts, &n_mounts, &vols, err) < 0)
+                goto fail;
+        run.mounts = mounts;
+        run.n_mounts = n_mounts;
         if (!run.cgroup_parent)
                 run.cgroup_parent = e->cfg.cgroup_parent;
         if (engine_spec_build(&eimg, &run, &ctx, &spec, err) < 0 ||
@@ -456,7 +466,9 @@ int engine_container_create(struct engine *e, const struct engine_create_opts *o
 
         /* What later commands need, decided once. */
         json_object_object_add(cfg, "image", json_object_new_string(o->image));
-        json_object_object_add(cfg, "runOpts", engine_run_opts_to_json(&o->run));
+        /* With the volumes as resolved: inspect shows their names and paths. */
+        json_object_object_add(cfg, "runOpts", engine_run_opts_to_json(&run));
+        json_object_object_add(cfg, "volumes", TAKE_PTR(vols));
         json_object_object_add(cfg, "rm", json_object_new_boolean(o->rm));
         json_object_object_add(cfg, "restart", json_object_new_string(o->restart ? o->restart : "no"));
         json_object_object_add(cfg, "stopSignal", json_object_new_int(spec->stop_signal));
@@ -503,9 +515,12 @@ int engine_container_create(struct engine *e, const struct engine_create_opts *o
         }
         if (container_update_config(e->db, c->id, cfg, err) < 0)
                 goto fail;
+        engine_mounts_free(mounts, n_mounts);
         *out = TAKE_PTR(c);
         return 0;
 fail:
+        engine_mounts_free(mounts, n_mounts);
+        json_object_put(vols);
         create_undo(&cs);
         return -1;
 }
@@ -696,7 +711,7 @@ static int cleanup_locked(struct engine *e, struct container *c, struct berr **e
         if (!finishing && runtime_has(e, c) &&
             engine_runtime_run(e, c, (const char *const[]){"delete", "--force", c->id, NULL}, err) < 0)
                 return -1;
-        if (engine_network_teardown(e, c, err) < 0)
+        if (engine_network_teardown(e, c, err) < 0 || engine_volumes_unmount(e, c, err) < 0)
                 return -1;
         if (snapshot_rw_unmount(e->store, c->id, NULL, err) < 0)
                 return -1;
@@ -733,6 +748,8 @@ static int start_failed(struct engine *e, struct container *c, const char *state
 
         (void)state_dir;
         engine_network_teardown(e, c, &e2);
+        berr_freep(&e2);
+        engine_volumes_unmount(e, c, &e2);
         berr_freep(&e2);
         remove_state_dir(e, c->id, &e2);
         berr_freep(&e2);
@@ -791,7 +808,7 @@ int engine_container_start(struct engine *e, const char *id, struct attach_conn 
                 return -1;
         if (remove_state_dir(e, c->id, err) < 0)
                 return -1;
-        if (engine_network_setup(e, c, err) < 0)
+        if (engine_volumes_mount(e, c, err) < 0 || engine_network_setup(e, c, err) < 0)
                 return start_failed(e, c, state_dir, err);
         c->phase = CONTAINER_PHASE_STARTED;
         free(c->error);
@@ -1017,7 +1034,7 @@ int engine_container_restart(struct engine *e, const char *id, int timeout, stru
 
 /* ---- cleanup and remove ------------------------------------------------------------ */
 
-static int remove_locked(struct engine *e, struct container *c, struct berr **err)
+static int remove_locked(struct engine *e, struct container *c, bool volumes, struct berr **err)
 {
         _cleanup_berr_ struct berr *e2 = NULL;
 
@@ -1033,6 +1050,9 @@ static int remove_locked(struct engine *e, struct container *c, struct berr **er
                 return -1;
         }
         if (rm_rf_at(e->containers_fd, c->id, err) < 0)
+                return -1;
+        /* docker: --rm takes the anonymous volumes along, rm only with -v. */
+        if (volume_release(e->db, e->root, c->id, volumes || container_cfg_bool(c, "rm"), NULL, err) < 0)
                 return -1;
         return container_delete(e->db, c->id, err);
 }
@@ -1060,11 +1080,11 @@ int engine_container_cleanup(struct engine *e, const char *id, struct berr **err
                 return -1;
         }
         if (container_cfg_bool(c, "rm"))
-                return remove_locked(e, c, err);
+                return remove_locked(e, c, true, err);
         return 0;
 }
 
-int engine_container_remove(struct engine *e, const char *id, bool force, struct berr **err)
+int engine_container_remove(struct engine *e, const char *id, bool force, bool volumes, struct berr **err)
 {
         _cleanup_container_ struct container *c = NULL;
         _cleanup_close_ int lock = -1;
@@ -1100,5 +1120,5 @@ int engine_container_remove(struct engine *e, const char *id, bool force, struct
                                 return -1;
                 }
         }
-        return remove_locked(e, c, err);
+        return remove_locked(e, c, volumes, err);
 }
