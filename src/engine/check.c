@@ -68,7 +68,7 @@ int engine_check(struct engine *e, bool repair, char ***problems, char ***repair
                         continue;
                 if (!dir)
                         mkdirat(e->containers_fd, v[i]->id, 0700);
-                if (engine_container_remove(e, v[i]->id, true, &e2) < 0) {
+                if (engine_container_remove(e, v[i]->id, true, false, &e2) < 0) {
                         if (note(problems, err, "container %s: remove: %s", v[i]->name, e2->msg) < 0)
                                 goto fail;
                 } else if (note(repairs, err, "removed container %s (%.12s)", v[i]->name, v[i]->id) < 0) {

@@ -10,6 +10,7 @@
 #include "basic/strv.h"
 #include "engine.h"
 #include "spec-internal.h"
+#include "volume.h"
 
 void engine_close(struct engine *e)
 {
@@ -76,7 +77,7 @@ int engine_open(const struct engine_open_opts *o, struct engine **out, struct be
          * would checkpoint and sync the WAL each time. SQLite's auto-checkpoint
          * still bounds the WAL. */
         sqlite3_db_config(e->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
-        if (engine_db_migrate(e->db, err) < 0)
+        if (engine_db_migrate(e->db, err) < 0 || volume_db_migrate(e->db, err) < 0)
                 return -1;
         if (mkdirat(e->store->root_fd, "containers", 0700) < 0 && errno != EEXIST)
                 return berr_errno(err, "create `%s/containers`", e->root);

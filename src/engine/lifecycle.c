@@ -21,6 +21,7 @@
 #include "lifecycle.h"
 #include "monitor/server.h"
 #include "spec-internal.h"
+#include "volume.h"
 
 #define USERDATA "userdata"
 #define LOG_FILE "ctr.log"
@@ -277,13 +278,15 @@ static int fit_oci_version(const struct engine_runtime_choice *rt, json_object *
 struct create_state {
         struct engine *e;
         char id[65];
-        bool dir, record, layer;
+        bool dir, record, layer, volumes;
 };
 
 static void create_undo(struct create_state *cs)
 {
         _cleanup_berr_ struct berr *e = NULL;
 
+        if (cs->volumes && volume_release(cs->e->db, cs->e->root, cs->id, true, NULL, &e) < 0)
+                berr_freep(&e);
         if (cs->layer && snapshot_rw_remove(cs->e->store, cs->id, &e) < 0)
                 berr_freep(&e);
         if (cs->dir && rm_rf_at(cs->e->containers_fd, cs->id, &e) < 0)
@@ -327,6 +330,9 @@ int engine_container_create(struct engine *e, const struct engine_create_opts *o
         _cleanup_close_ int lock = -1;
         struct create_state cs = {.e = e};
         struct engine_spec_ctx ctx = {0};
+        struct engine_mount *mounts = NULL;
+        size_t n_mounts = 0;
+        json_object *vols = NULL;
         struct engine_image_config eimg;
         struct engine_run_opts run;
         enum network_mode mode = NETWORK_MODE_BRIDGE;
@@ -360,6 +366,13 @@ int engine_container_create(struct engine *e, const struct engine_create_opts *o
                 return berr_make(err, ENOMEM, "create");
         if (parse_log_opts(e, o, cfg, err) < 0)
                 return -1;
+        {
+                const struct engine_image_config exposed = {.exposed_ports = img->exposed_ports};
+                const char *what = ns_net ? "container:" : mode == NETWORK_MODE_NONE ? "none" : "host";
+                if (engine_ports_prepare(o, &exposed, mode == NETWORK_MODE_BRIDGE && !ns_net, what, cfg,
+                                         err) < 0)
+                        return -1;
+        }
         if (container_id_new(cs.id, err) < 0)
                 return -1;
         c->id = strdup(cs.id);
@@ -439,15 +452,12 @@ int engine_container_create(struct engine *e, const struct engine_create_opts *o
                 strcpy(strstr(shm, "/ns/ipc"), "/root/dev/shm");
                 ctx.shm_path = shm;
         }
-        for (size_t i = 0; i < o->run.n_mounts; i++)
-                if (o->run.mounts[i].type == ENGINE_MOUNT_VOLUME && !o->run.mounts[i].source) {
-                        eng_err(err, ENOTSUP,
-                                "-v %s: named volumes are not available yet (bind mounts and tmpfs are)",
-                                o->run.mounts[i].volume_name ? o->run.mounts[i].volume_name
-                                                             : o->run.mounts[i].destination);
-                        goto fail;
-                }
         run = o->run;
+        cs.volumes = true;
+        if (engine_volumes_prepare(e, c->id, &eimg, &o->run, &mounts, &n_mounts, &vols, err) < 0)
+                goto fail;
+        run.mounts = mounts;
+        run.n_mounts = n_mounts;
         if (!run.cgroup_parent)
                 run.cgroup_parent = e->cfg.cgroup_parent;
         if (engine_spec_build(&eimg, &run, &ctx, &spec, err) < 0 ||
@@ -457,7 +467,9 @@ int engine_container_create(struct engine *e, const struct engine_create_opts *o
 
         /* What later commands need, decided once. */
         json_object_object_add(cfg, "image", json_object_new_string(o->image));
-        json_object_object_add(cfg, "runOpts", engine_run_opts_to_json(&o->run));
+        /* With the volumes as resolved: inspect shows their names and paths. */
+        json_object_object_add(cfg, "runOpts", engine_run_opts_to_json(&run));
+        json_object_object_add(cfg, "volumes", TAKE_PTR(vols));
         json_object_object_add(cfg, "rm", json_object_new_boolean(o->rm));
         json_object_object_add(cfg, "restart", json_object_new_string(o->restart ? o->restart : "no"));
         json_object_object_add(cfg, "stopSignal", json_object_new_int(spec->stop_signal));
@@ -504,10 +516,13 @@ int engine_container_create(struct engine *e, const struct engine_create_opts *o
         }
         if (container_update_config(e->db, c->id, cfg, err) < 0)
                 goto fail;
+        engine_mounts_free(mounts, n_mounts);
         engine_event_container(e, c, "create", NULL);
         *out = TAKE_PTR(c);
         return 0;
 fail:
+        engine_mounts_free(mounts, n_mounts);
+        json_object_put(vols);
         create_undo(&cs);
         return -1;
 }
@@ -706,7 +721,7 @@ static int cleanup_locked(struct engine *e, struct container *c, struct berr **e
         if (!finishing && runtime_has(e, c) &&
             engine_runtime_run(e, c, (const char *const[]){"delete", "--force", c->id, NULL}, err) < 0)
                 return -1;
-        if (engine_network_teardown(e, c, err) < 0)
+        if (engine_network_teardown(e, c, err) < 0 || engine_volumes_unmount(e, c, err) < 0)
                 return -1;
         if (snapshot_rw_unmount(e->store, c->id, NULL, err) < 0)
                 return -1;
@@ -744,6 +759,8 @@ static int start_failed(struct engine *e, struct container *c, const char *state
 
         (void)state_dir;
         engine_network_teardown(e, c, &e2);
+        berr_freep(&e2);
+        engine_volumes_unmount(e, c, &e2);
         berr_freep(&e2);
         remove_state_dir(e, c->id, &e2);
         berr_freep(&e2);
@@ -802,7 +819,7 @@ int engine_container_start(struct engine *e, const char *id, struct attach_conn 
                 return -1;
         if (remove_state_dir(e, c->id, err) < 0)
                 return -1;
-        if (engine_network_setup(e, c, err) < 0)
+        if (engine_volumes_mount(e, c, err) < 0 || engine_network_setup(e, c, err) < 0)
                 return start_failed(e, c, state_dir, err);
         c->phase = CONTAINER_PHASE_STARTED;
         free(c->error);
@@ -927,7 +944,7 @@ static void mark_stopping(struct engine *e, const char *id)
         _cleanup_berr_ struct berr *err = NULL;
 
         if (state_dir)
-                monitor_signal(state_dir, SIGUSR1, &err);
+                monitor_request_stop(state_dir, &err);
 }
 
 static int signal_container(struct engine *e, const struct container *c, int sig, struct berr **err)
@@ -994,7 +1011,13 @@ static int stop_container(struct engine *e, const char *id, int timeout, bool *w
         mark_stopping(e, c->id);
         if (status == CONTAINER_PAUSED)
                 engine_runtime_run(e, c, (const char *const[]){"resume", c->id, NULL}, NULL);
-        if (status != CONTAINER_RESTARTING && timeout > 0) {
+        if (status == CONTAINER_RESTARTING) {
+                /* Between two runs: the monitor checks the stop request before it
+                 * starts the next one, so there is nothing to signal. */
+                r = wait_inactive(e, id, time_mono_ns() + 10 * 1000000000LL, NULL, err);
+                if (r != 0)
+                        return r < 0 ? -1 : 0;
+        } else if (timeout > 0) {
                 if (signal_container(e, c, sig, err) < 0) {
                         /* It may have exited meanwhile. */
                         if (wait_inactive(e, id, time_mono_ns() + 1, NULL, NULL) == 1) {
@@ -1055,7 +1078,7 @@ int engine_container_restart(struct engine *e, const char *id, int timeout, stru
 
 /* ---- cleanup and remove ------------------------------------------------------------ */
 
-static int remove_locked(struct engine *e, struct container *c, struct berr **err)
+static int remove_locked(struct engine *e, struct container *c, bool volumes, struct berr **err)
 {
         _cleanup_berr_ struct berr *e2 = NULL;
 
@@ -1080,6 +1103,9 @@ static int remove_locked(struct engine *e, struct container *c, struct berr **er
                 return -1;
         }
         if (rm_rf_at(e->containers_fd, c->id, err) < 0)
+                return -1;
+        /* docker: --rm takes the anonymous volumes along, rm only with -v. */
+        if (volume_release(e->db, e->root, c->id, volumes || container_cfg_bool(c, "rm"), NULL, err) < 0)
                 return -1;
         if (container_delete(e->db, c->id, err) < 0)
                 return -1;
@@ -1110,11 +1136,11 @@ int engine_container_cleanup(struct engine *e, const char *id, struct berr **err
                 return -1;
         }
         if (container_cfg_bool(c, "rm"))
-                return remove_locked(e, c, err);
+                return remove_locked(e, c, true, err);
         return 0;
 }
 
-int engine_container_remove(struct engine *e, const char *id, bool force, struct berr **err)
+int engine_container_remove(struct engine *e, const char *id, bool force, bool volumes, struct berr **err)
 {
         _cleanup_container_ struct container *c = NULL;
         _cleanup_close_ int lock = -1;
@@ -1150,5 +1176,5 @@ int engine_container_remove(struct engine *e, const char *id, bool force, struct
                                 return -1;
                 }
         }
-        return remove_locked(e, c, err);
+        return remove_locked(e, c, volumes, err);
 }

@@ -32,6 +32,9 @@ struct engine_create_opts {
         const char *log_driver;      /* NULL: the configured default */
         const char *const *log_opts; /* max-size=SIZE, max-file=N */
         const char *stop_timeout;    /* seconds */
+        const char *const *publish;  /* -p [[IP:][HOST_PORT]:]PORT[/PROTO] */
+        bool publish_all;            /* -P: every exposed port to a free host port */
+        const char *const *expose;   /* --expose PORT[-END][/PROTO] */
         struct engine_run_opts run;  /* everything the OCI spec is built from */
 };
 
@@ -63,9 +66,10 @@ int engine_container_restart(struct engine *e, const char *id, int timeout, stru
 
 /*
  * Removes the container and everything it holds. force kills a running
- * one; also works on a dead monitor or a half-created container.
+ * one; also works on a dead monitor or a half-created container. volumes
+ * (rm -v) also removes its anonymous volumes, which --rm containers always do.
  */
-int engine_container_remove(struct engine *e, const char *id, bool force, struct berr **err);
+int engine_container_remove(struct engine *e, const char *id, bool force, bool volumes, struct berr **err);
 
 /*
  * The exit command's work: once the monitor is gone, records the last run,
@@ -109,3 +113,23 @@ void engine_run_opts_holder_done(struct engine_run_opts_holder *h);
 /* Network plumbing at start and cleanup (bridge/NAME networks; none and host need nothing). */
 int engine_network_setup(struct engine *e, const struct container *c, struct berr **err);
 int engine_network_teardown(struct engine *e, const struct container *c, struct berr **err);
+/* create: -p, -P, --expose and the image's EXPOSE into the record's "ports"
+ * and "exposedPorts"; mappings need a bridge network (mode names the other). */
+int engine_ports_prepare(const struct engine_create_opts *o, const struct engine_image_config *img,
+                         bool bridge, const char *mode, json_object *cfg, struct berr **err);
+/* The host ports a running container got (from its attachment record); none when stopped. */
+int engine_container_ports(struct engine *e, const struct container *c, struct network_port **out, size_t *n,
+                           struct berr **err);
+
+/* Volumes (volsetup.c). create: -v/--mount volumes and the image's VOLUMEs
+ * looked up or created, uses recorded; *out gets run->mounts with volume
+ * sources filled in plus the image's anonymous volumes, *vols the record's
+ * "volumes" list. */
+int engine_volumes_prepare(struct engine *e, const char *id, const struct engine_image_config *img,
+                           const struct engine_run_opts *run, struct engine_mount **out, size_t *n_out,
+                           json_object **vols, struct berr **err);
+void engine_mounts_free(struct engine_mount *m, size_t n);
+/* start: the drivers' filesystems mounted, new volumes filled from the image (copy-up). */
+int engine_volumes_mount(struct engine *e, const struct container *c, struct berr **err);
+/* cleanup: unmounted when no other running container uses them. */
+int engine_volumes_unmount(struct engine *e, const struct container *c, struct berr **err);

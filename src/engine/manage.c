@@ -369,7 +369,7 @@ int engine_containers_prune(struct engine *e, const struct engine_prune_filter *
                         continue;
                 size = layer_usage(e, v[i]->id);
                 /* Without force: one that started meanwhile is refused and stays. */
-                if (engine_container_remove(e, v[i]->id, false, &e2) < 0) {
+                if (engine_container_remove(e, v[i]->id, false, false, &e2) < 0) {
                         if (!first)
                                 first = e2;
                         else

@@ -207,37 +207,6 @@ static void source_switch(struct reader *rd, int fd)
         rd->src.fd = fd;
 }
 
-/* Opens path.N ... path.1, path (oldest first); they stay open so a rotation
- * while reading cannot pull a file away. */
-static int open_files(struct reader *rd, struct berr **err)
-{
-        char name[PATH_MAX];
-        int n = 0;
-
-        while (n < CTRLOG_MAX_FILES - 1) {
-                snprintf(name, sizeof(name), "%s.%d", rd->path, n + 1);
-                if (access(name, F_OK) < 0)
-                        break;
-                n++;
-        }
-        for (int i = n; i >= 0; i--) {
-                int fd;
-                if (i > 0)
-                        snprintf(name, sizeof(name), "%s.%d", rd->path, i);
-                else
-                        snprintf(name, sizeof(name), "%s", rd->path);
-                fd = open(name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-                if (fd < 0) {
-                        /* Rotated away since we looked: the newer names still hold its records. */
-                        if (errno == ENOENT && i > 0)
-                                continue;
-                        return berr_errno(err, "open log `%s`", name);
-                }
-                rd->fds[rd->n_files++] = fd;
-        }
-        return 0;
-}
-
 /* Finds where the last `tail` complete lines begin: sets *file (index into
  * fds) and positions that file's offset there. Older files end with a
  * newline (rotation happens between records), so a file's first line starts
@@ -307,45 +276,119 @@ static void scan_files(const struct reader *rd, struct file_id ids[CTRLOG_MAX_FI
         }
 }
 
-/*
- * After the followed file was rotated: opens the file written after it, the
- * nearest one below its new index (0 is the live file). When it was rotated
- * out of existence, all files left are newer: the oldest. The names shift
- * while the writer rotates, so this works on two equal scans and checks that
- * the file opened is the one scanned. Returns an fd, or -EAGAIN to try later.
- */
-static int open_next(struct reader *rd)
+/* Two equal scans in a row: a view of the names the writer was not shifting. */
+static void scan_stable(const struct reader *rd, struct file_id ids[CTRLOG_MAX_FILES])
 {
-        struct file_id a[CTRLOG_MAX_FILES], b[CTRLOG_MAX_FILES];
-        char name[PATH_MAX];
-        struct stat cur, st;
+        struct file_id again[CTRLOG_MAX_FILES];
 
-        if (fstat(rd->src.fd, &cur) < 0)
+        scan_files(rd, ids);
+        for (int attempt = 0; attempt < 100; attempt++) {
+                scan_files(rd, again);
+                if (memcmp(ids, again, sizeof(again)) == 0)
+                        return;
+                memcpy(ids, again, sizeof(again));
+        }
+}
+
+/* Opens the file at index idx if it still is the one scanned. */
+static int open_scanned(const struct reader *rd, const struct file_id ids[CTRLOG_MAX_FILES], int idx)
+{
+        char name[PATH_MAX];
+        struct stat st;
+        int fd;
+
+        rotation_name(rd, idx, name, sizeof(name));
+        fd = open(name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -EAGAIN;
+        if (fstat(fd, &st) == 0 && st.st_ino == ids[idx].ino && st.st_dev == ids[idx].dev)
+                return fd;
+        close(fd);
+        return -EAGAIN;
+}
+
+/*
+ * The file written after the one open at fd: the nearest one below its
+ * current index (0 is the live file). When it was rotated out of existence,
+ * all files left are newer: the oldest. Works on a stable scan and checks
+ * that the file opened is the one scanned, since the names shift while the
+ * writer rotates. Returns an fd, -EALREADY when fd is the live file itself,
+ * or -EAGAIN to try later (between a rename and the new live file).
+ */
+static int open_next(const struct reader *rd, int fd)
+{
+        struct file_id ids[CTRLOG_MAX_FILES];
+        struct stat cur;
+
+        if (fstat(fd, &cur) < 0)
                 return -errno;
         for (int attempt = 0; attempt < 100; attempt++) {
-                int self = -1, next = -1, fd;
+                int self = -1, next = -1, r;
 
-                scan_files(rd, a);
-                scan_files(rd, b);
-                if (memcmp(a, b, sizeof(a)) != 0)
-                        continue;
-                for (int i = 1; i < CTRLOG_MAX_FILES && self < 0; i++)
-                        if (a[i].ino == cur.st_ino && a[i].dev == cur.st_dev)
+                scan_stable(rd, ids);
+                for (int i = 0; i < CTRLOG_MAX_FILES && self < 0; i++)
+                        if (ids[i].ino == cur.st_ino && ids[i].dev == cur.st_dev)
                                 self = i;
+                if (self == 0)
+                        return -EALREADY;
                 for (int i = (self < 0 ? CTRLOG_MAX_FILES : self) - 1; i >= 0 && next < 0; i--)
-                        if (a[i].ino)
+                        if (ids[i].ino)
                                 next = i;
                 if (next < 0)
-                        return -EAGAIN; /* between a rename and the new live file */
-                rotation_name(rd, next, name, sizeof(name));
-                fd = open(name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-                if (fd < 0)
-                        continue;
-                if (fstat(fd, &st) == 0 && st.st_ino == a[next].ino && st.st_dev == a[next].dev)
-                        return fd;
-                close(fd);
+                        return -EAGAIN;
+                r = open_scanned(rd, ids, next);
+                if (r >= 0)
+                        return r;
         }
         return -EAGAIN;
+}
+
+/*
+ * Opens the rotated files and the live one, oldest first; they stay open so
+ * a rotation while reading cannot pull a file away. Each file is found as the
+ * successor of the one before it, not by name: the writer may rotate many
+ * times while this runs, and a name opened later would hold a newer file.
+ */
+static int open_files(struct reader *rd, struct berr **err)
+{
+        struct file_id ids[CTRLOG_MAX_FILES];
+        int fd = -EAGAIN;
+
+        /* The live file can be missing for a moment only while rotated files exist. */
+        for (int tries = 0; fd < 0 && tries < 200; tries++) {
+                int oldest = -1;
+
+                if (tries)
+                        usleep(5000);
+                scan_stable(rd, ids);
+                for (int i = CTRLOG_MAX_FILES - 1; i >= 0 && oldest < 0; i--)
+                        if (ids[i].ino)
+                                oldest = i;
+                if (oldest < 0)
+                        break;
+                fd = open_scanned(rd, ids, oldest);
+        }
+        if (fd < 0) {
+                errno = ENOENT;
+                return berr_errno(err, "open log `%s`", rd->path);
+        }
+        rd->fds[rd->n_files++] = fd;
+        for (int tries = 0; rd->n_files < CTRLOG_MAX_FILES && tries < 200;) {
+                fd = open_next(rd, rd->fds[rd->n_files - 1]);
+                if (fd == -EALREADY)
+                        break;
+                if (fd >= 0) {
+                        rd->fds[rd->n_files++] = fd;
+                        continue;
+                }
+                if (fd != -EAGAIN) {
+                        errno = -fd;
+                        return berr_errno(err, "stat log `%s`", rd->path);
+                }
+                usleep(5000);
+                tries++;
+        }
+        return 0;
 }
 
 static int follow(struct reader *rd, struct berr **err)
@@ -378,7 +421,7 @@ static int follow(struct reader *rd, struct berr **err)
                         r = drain(rd, err);
                         if (r != 0)
                                 return r < 0 ? r : 0;
-                        fd = open_next(rd);
+                        fd = open_next(rd, rd->src.fd);
                         if (fd >= 0) {
                                 close(rd->src.fd);
                                 rd->fds[rd->n_files - 1] = fd;

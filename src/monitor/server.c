@@ -723,11 +723,16 @@ static void send_exit(struct monitor *m, int code)
         drop_all_clients(m);
 }
 
+static bool stop_requested(const struct monitor *m)
+{
+        return m->stop || faccessat(m->dirfd, MONITOR_STOP_FILE, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
 static bool want_restart(const struct monitor *m, int code)
 {
         const struct restart_policy *p = &m->cfg->restart;
 
-        if (m->stop)
+        if (stop_requested(m))
                 return false;
         switch (p->mode) {
         case RESTART_ALWAYS:
@@ -773,7 +778,7 @@ static bool backoff(struct monitor *m)
         else
                 m->backoff_ns = MIN(m->backoff_ns * 2, BACKOFF_MAX_NS);
         deadline = time_mono_ns() + m->backoff_ns;
-        while (!m->stop) {
+        while (!stop_requested(m)) {
                 struct pollfd pfd = {m->sig_fd, POLLIN, 0};
                 int64_t left = deadline - time_mono_ns();
 
@@ -793,6 +798,9 @@ static int restart_container(struct monitor *m, struct berr **err)
         r = runtime_delete(m, err);
         if (r < 0)
                 return r;
+        /* A stop may have come while the runtime ran: nothing new may start then. */
+        if (stop_requested(m))
+                return 1;
         m->created_before = true;
         r = create_instance(m, err);
         if (r < 0)
@@ -860,9 +868,11 @@ int monitor_run(struct monitor *m, struct berr **err)
                 if (r < 0 || !record_exit(m) || !backoff(m))
                         break;
                 r = restart_container(m, &e);
-                if (r < 0)
+                if (r != 0)
                         break;
         }
+        if (r > 0)
+                r = 0; /* a stop came during a restart */
         if (r < 0) {
                 free(m->st.error);
                 m->st.error = strdup(e->msg);
@@ -923,6 +933,8 @@ int monitor_setup(const struct monitor_config *cfg, struct monitor **out, pid_t 
         m->lock_fd = monitor_lock(m->dirfd, err);
         if (m->lock_fd < 0)
                 return berr_wrap(err, "state directory `%s`", cfg->state_dir);
+        /* A stop requested of an earlier run does not apply to this one. */
+        unlinkat(m->dirfd, MONITOR_STOP_FILE, 0);
         r = write_pid_file(m, err);
         if (r < 0)
                 return r;

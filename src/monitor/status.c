@@ -228,3 +228,17 @@ int monitor_signal(const char *state_dir, int sig, struct berr **err)
                 return berr_errno(err, "signal monitor pid %d", (int)st.monitor_pid);
         return 0;
 }
+
+int monitor_request_stop(const char *state_dir, struct berr **err)
+{
+        _cleanup_close_ int dirfd = open(state_dir, O_PATH | O_DIRECTORY | O_CLOEXEC), fd = -1;
+
+        if (dirfd < 0)
+                return errno == ENOENT ? 0 : berr_errno(err, "open state directory `%s`", state_dir);
+        fd = openat(dirfd, MONITOR_STOP_FILE, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return berr_errno(err, "create `%s/%s`", state_dir, MONITOR_STOP_FILE);
+        if (monitor_signal(state_dir, SIGUSR1, err) < 0 && (*err)->code == ESRCH)
+                berr_freep(err);
+        return *err ? -1 : 0;
+}

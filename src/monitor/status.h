@@ -21,6 +21,7 @@
 #define MONITOR_PID_FILE   "monitor.pid"
 #define MONITOR_CTR_PID    "pid"
 #define MONITOR_LOG_FILE   "monitor.log"
+#define MONITOR_STOP_FILE  "stop" /* the engine stops the container: no more restarts */
 
 enum monitor_status {
         MONITOR_RUNNING,    /* the container's init process exists (created or started) */
@@ -57,3 +58,7 @@ int monitor_lock(int dirfd, struct berr **err);
 int monitor_probe(const char *state_dir, struct berr **err);
 /* Signals the live monitor of state_dir, after checking that its pid was not reused. */
 int monitor_signal(const char *state_dir, int sig, struct berr **err);
+/* The engine is stopping the container: records that no restart may follow
+ * (a file the monitor checks before every restart, so the intent is never
+ * lost to the order in which signals arrive) and wakes the monitor. */
+int monitor_request_stop(const char *state_dir, struct berr **err);

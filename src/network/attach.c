@@ -296,6 +296,22 @@ static int check_ids(const char *network, const char *container_id, const char *
         return r;
 }
 
+int network_attachment_get(const struct network_env *env, const char *network, const char *container_id,
+                           const char *ifname, struct network_attachment **out, struct berr **err)
+{
+        _cleanup_json_ json_object *rec = NULL;
+        int r;
+
+        ifname = ifname ? ifname : "eth0";
+        r = check_ids(network, container_id, ifname, err);
+        if (r < 0)
+                return r;
+        r = record_read(env, network, container_id, ifname, &rec, err);
+        if (r < 0)
+                return r;
+        return record_to_attachment(rec, out, err);
+}
+
 int network_detach(const struct network_env *env, const char *network, const char *container_id,
                    const char *ifname, struct berr **err)
 {

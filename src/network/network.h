@@ -173,6 +173,9 @@ int network_detach(const struct network_env *env, const char *network, const cha
 /* Runs CHECK (CNI >= 0.4.0) from the cached record. */
 int network_check(const struct network_env *env, const char *network, const char *container_id,
                   const char *ifname, struct berr **err);
+/* One container's attachment to a network (ifname NULL: eth0); -ENOENT (no error set) when there is none. */
+int network_attachment_get(const struct network_env *env, const char *network, const char *container_id,
+                           const char *ifname, struct network_attachment **out, struct berr **err);
 /* Attachments recorded for one network (or all with NULL), ordered by network, container, interface. */
 int network_attachments_list(const struct network_env *env, const char *network,
                              struct network_attachment ***out, size_t *n, struct berr **err);

@@ -226,7 +226,8 @@ teardown() { engine_teardown; }
 @test "restart policies: on-failure:N counts, always stops on stop" {
         b run --name of --network none --restart on-failure:2 demo sh -c 'echo try; exit 1' || true
         retry state_is of exited
-        [ "$(b inspect -f '{{.RestartCount}} {{.State.ExitCode}}' of)" = "2 1" ]
+        [ "$(b inspect -f '{{.RestartCount}} {{.State.ExitCode}}' of)" = "2 1" ] ||
+                { b inspect -f '{{.RestartCount}} {{json .State}}' of; false; }
         [ "$(b logs of | grep -c try)" = 3 ]
         b run -d --name al --network none --restart always demo sh -c 'sleep 0.2; exit 0'
         retry sh -c "[ \$(berth --root '$ENGINE_T/root' --runroot '$ENGINE_T/run' --config '$ENGINE_T/berth.conf' inspect -f '{{.RestartCount}}' al) -ge 1 ]"
@@ -236,6 +237,22 @@ teardown() { engine_teardown; }
         sleep 0.5
         state_is al exited
         [ "$(b inspect -f '{{.RestartCount}}' al)" = "$n" ]
+}
+
+@test "stop wins over a restart policy, whatever the monitor is doing" {
+        # A container that exits at once keeps its monitor between exits, backoffs
+        # and restarts: a stop at any of those moments must be final.
+        for i in 1 2 3 4 5 6; do
+                b run -d --name "sr$i" --network none --restart always demo true >/dev/null
+                sleep "0.$((RANDOM % 4))"
+                b stop -t 1 "sr$i"
+                state_is "sr$i" exited
+                n=$(b inspect -f '{{.RestartCount}}' "sr$i")
+                sleep 0.7
+                state_is "sr$i" exited
+                [ "$(b inspect -f '{{.RestartCount}}' "sr$i")" = "$n" ]
+                b rm "sr$i" >/dev/null
+        done
 }
 
 @test "run -it through a terminal (script)" {

@@ -750,6 +750,29 @@ static void test_hosts_collect(void **state)
         assert_int_equal(rm_rf_at(AT_FDCWD, dir, NULL), 0);
 }
 
+static void test_attachment_get(void **state)
+{
+        struct network_attachment *a = NULL;
+        _cleanup_berr_ struct berr *err = NULL;
+        char dir[256];
+
+        write_record("front", "c1", "web", "10.89.1.2/24");
+        assert_int_equal(network_attachment_get(&env, "front", "c1", NULL, &a, &err), 0);
+        assert_string_equal(a->container_name, "web");
+        assert_int_equal(a->n_ips, 1);
+        assert_string_equal(a->ips[0].address, "10.89.1.2/24");
+        network_attachment_free(a);
+        a = NULL;
+        /* Missing: -ENOENT without an error; ids that would leave the directory are refused. */
+        assert_int_equal(network_attachment_get(&env, "front", "c2", NULL, &a, &err), -ENOENT);
+        assert_null(err);
+        assert_true(network_attachment_get(&env, "front", "../c1", NULL, &a, &err) < 0);
+        assert_non_null(err);
+        assert_null(a);
+        snprintf(dir, sizeof(dir), "%s/results", state_dir);
+        assert_int_equal(rm_rf_at(AT_FDCWD, dir, NULL), 0);
+}
+
 /* ---- networks on disk ---- */
 
 static void test_network_store(void **state)
@@ -1057,6 +1080,7 @@ int main(void)
             cmocka_unit_test(test_conflist_foreign_and_invalid),
             cmocka_unit_test(test_result_parse),
             cmocka_unit_test(test_result_to_attachment),
+            cmocka_unit_test(test_attachment_get),
             cmocka_unit_test(test_plugin_conf),
             cmocka_unit_test(test_port_parse),
             cmocka_unit_test(test_port_ranges_and_exposed),

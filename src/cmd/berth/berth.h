@@ -88,6 +88,15 @@ int cmd_events(struct berth_ctx *ctx, int argc, char **argv);
 int cmd_container_prune(struct berth_ctx *ctx, int argc, char **argv);
 int cmd_info(struct berth_ctx *ctx, int argc, char **argv);
 
+/* Volume and network groups (volume.c, network.c). */
+int cmd_volume(struct berth_ctx *ctx, int argc, char **argv);
+int cmd_network(struct berth_ctx *ctx, int argc, char **argv);
+int cmd_port(struct berth_ctx *ctx, int argc, char **argv);
+
+/* Runs a subcommand of a group (argv[0] is the group's name) from its table. */
+int berth_group(struct berth_ctx *ctx, const char *group, const struct berth_command *v, size_t n, int argc,
+                char **argv);
+
 /* Prints "Error: msg" to stderr, frees the error, returns code. */
 int berth_fail(struct berr **err, int code);
 int berth_failf(int code, const char *fmt, ...) _printf_(2, 3);

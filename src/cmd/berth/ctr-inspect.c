@@ -83,6 +83,41 @@ static json_object *state_json(const struct container_state *st)
         return o;
 }
 
+/* docker's port map: {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}], ...}; host_port 0 is "". */
+static void port_map_add(json_object *map, const char *ip, unsigned host_port, unsigned port,
+                         const char *proto)
+{
+        json_object *list, *b = json_object_new_object();
+        char key[32], hp[16] = "";
+
+        snprintf(key, sizeof(key), "%u/%s", port, proto);
+        if (host_port)
+                snprintf(hp, sizeof(hp), "%u", host_port);
+        if (!json_object_object_get_ex(map, key, &list) || !list) {
+                list = json_object_new_array();
+                json_object_object_add(map, key, list);
+        }
+        json_object_object_add(b, "HostIp", str(ip));
+        json_object_object_add(b, "HostPort", str(hp));
+        json_object_array_add(list, b);
+}
+
+/* What -p asked for. */
+static json_object *port_bindings(const struct container *c)
+{
+        json_object *map = json_object_new_object(), *ports = container_cfg(c, "ports");
+
+        for (size_t i = 0; json_object_is_type(ports, json_type_array) && i < json_object_array_length(ports);
+             i++) {
+                json_object *p = json_object_array_get_idx(ports, i);
+                port_map_add(map, json_object_get_string(get(p, "hostIp")),
+                             (unsigned)json_object_get_int(get(p, "hostPort")),
+                             (unsigned)json_object_get_int(get(p, "containerPort")),
+                             json_object_get_string(get(p, "protocol")));
+        }
+        return map;
+}
+
 static json_object *host_config(const struct container *c, json_object *spec)
 {
         json_object *o = json_object_new_object(), *run = container_cfg(c, "runOpts"),
@@ -118,7 +153,10 @@ static json_object *host_config(const struct container *c, json_object *spec)
         json_object_object_add(
             o, "NetworkMode",
             str(get(run, "network") ? json_object_get_string(get(run, "network")) : "bridge"));
-        json_object_object_add(o, "PortBindings", json_object_new_object());
+        json_object_object_add(o, "PortBindings", port_bindings(c));
+        json_object_object_add(
+            o, "PublishAllPorts",
+            json_object_new_boolean(json_object_get_boolean(container_cfg(c, "publishAll"))));
         colon = restart ? strchr(restart, ':') : NULL;
         json_object_object_add(
             rp, "Name", colon ? json_object_new_string_len(restart, (int)(colon - restart)) : str(restart));
@@ -185,6 +223,17 @@ static json_object *config_json(const struct container *c, json_object *spec)
         json_object_object_add(o, "Env", copy(get(spec, "process.env")));
         json_object_object_add(o, "Cmd", copy(container_cfg(c, "cmd")));
         json_object_object_add(o, "Image", str(c->image_name));
+        {
+                json_object *ex = container_cfg(c, "exposedPorts"), *m = NULL;
+                for (size_t i = 0;
+                     json_object_is_type(ex, json_type_array) && i < json_object_array_length(ex); i++) {
+                        if (!m)
+                                m = json_object_new_object();
+                        json_object_object_add(m, json_object_get_string(json_object_array_get_idx(ex, i)),
+                                               json_object_new_object());
+                }
+                json_object_object_add(o, "ExposedPorts", m);
+        }
         json_object_object_add(o, "Volumes", NULL);
         json_object_object_add(o, "WorkingDir", str(json_object_get_string(get(spec, "process.cwd"))));
         json_object_object_add(o, "Entrypoint", copy(container_cfg(c, "entrypoint")));
@@ -227,7 +276,9 @@ static json_object *mounts_json(const struct container *c)
 
 static json_object *network_json(struct engine *e, const struct container *c)
 {
-        json_object *o = json_object_new_object(), *nets = json_object_new_object();
+        json_object *o = json_object_new_object(), *nets = json_object_new_object(),
+                    *ports = json_object_new_object();
+        json_object *ex = container_cfg(c, "exposedPorts");
         const char *name = json_object_get_string(get(c->config, "network.name"));
         struct network_attachment **v = NULL;
         size_t n = 0;
@@ -235,7 +286,7 @@ static json_object *network_json(struct engine *e, const struct container *c)
 
         json_object_object_add(o, "Bridge", str(""));
         json_object_object_add(o, "SandboxKey", str(json_object_get_string(get(c->config, "network.netns"))));
-        json_object_object_add(o, "Ports", json_object_new_object());
+        json_object_object_add(o, "Ports", ports);
         json_object_object_add(o, "IPAddress", str(""));
         json_object_object_add(o, "Gateway", str(""));
         json_object_object_add(o, "MacAddress", str(""));
@@ -257,10 +308,22 @@ static json_object *network_json(struct engine *e, const struct container *c)
                                 json_object_object_add(o, "Gateway", str(v[i]->ips[0].gateway));
                         }
                         json_object_object_add(m, "MacAddress", str(v[i]->mac));
+                        for (size_t k = 0; k < v[i]->n_ports; k++)
+                                port_map_add(ports,
+                                             *v[i]->ports[k].host_ip ? v[i]->ports[k].host_ip : "0.0.0.0",
+                                             v[i]->ports[k].host_port, v[i]->ports[k].container_port,
+                                             v[i]->ports[k].protocol);
                         json_object_object_add(o, "MacAddress", str(v[i]->mac));
                         json_object_object_add(nets, name, m);
                 }
                 network_attachmentv_free(v, n);
+        }
+        /* Exposed but not published: null, as docker shows it. */
+        for (size_t i = 0; json_object_is_type(ex, json_type_array) && i < json_object_array_length(ex);
+             i++) {
+                const char *k = json_object_get_string(json_object_array_get_idx(ex, i));
+                if (!json_object_object_get_ex(ports, k, NULL))
+                        json_object_object_add(ports, k, NULL);
         }
         json_object_object_add(o, "Networks", nets);
         return o;

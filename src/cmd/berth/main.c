@@ -39,7 +39,9 @@ static const struct berth_command commands[] = {
         {"login", cmd_login, "Log in to a container registry", false},
         {"logout", cmd_logout, "Log out of a container registry", false},
         {"logs", cmd_logs, "Fetch the logs of a container", false},
+        {"network", cmd_network, "Manage networks", false},
         {"pause", cmd_pause, "Pause all processes within one or more containers", false},
+        {"port", cmd_port, "List port mappings or a specific mapping for the container", false},
         {"ps", cmd_ps, "List containers", false},
         {"pull", cmd_pull, "Pull an image from a registry", false},
         {"push", cmd_push, "Push an image to a registry", false},
@@ -58,6 +60,7 @@ static const struct berth_command commands[] = {
         {"unpause", cmd_unpause, "Unpause all processes within one or more containers", false},
         {"update", cmd_update, "Update configuration of one or more containers", false},
         {"version", cmd_version, "Display the berth version information", false},
+        {"volume", cmd_volume, "Manage volumes", false},
         {"wait", cmd_wait, "Block until containers stop, then print their exit codes", false},
 };
 
@@ -76,6 +79,7 @@ static const struct berth_command container_commands[] = {
         {"logs", cmd_logs, "Fetch the logs of a container", false},
         {"ls", cmd_ps, "List containers", false},
         {"pause", cmd_pause, "Pause all processes within one or more containers", false},
+        {"port", cmd_port, "List port mappings or a specific mapping for the container", false},
         {"prune", cmd_container_prune, "Remove all stopped containers", false},
         {"ps", cmd_ps, "List containers", true},
         {"rename", cmd_rename, "Rename a container", false},
@@ -146,11 +150,9 @@ static int dispatch(struct berth_ctx *ctx, const char *group, const struct berth
         if (argc < 1 || streq(argv[0], "--help") || streq(argv[0], "-h")) {
                 if (group) {
                         FILE *f = argc < 1 ? stderr : stdout;
-                        fprintf(f, "Manage %s\n\nUsage:\n  berth %s COMMAND\n\nAvailable Commands:\n",
-                                streq(group, "image")       ? "images"
-                                : streq(group, "container") ? "containers"
-                                                            : "berth",
-                                group);
+                        bool sys = streq(group, "system");
+                        fprintf(f, "Manage %s%s\n\nUsage:\n  berth %s COMMAND\n\nAvailable Commands:\n",
+                                sys ? "berth" : group, sys ? "" : "s", group);
                         list_commands(f, v, n);
                         return argc < 1 ? EXIT_BERTH : 0;
                 }
@@ -165,6 +167,12 @@ static int dispatch(struct berth_ctx *ctx, const char *group, const struct berth
                                    group, argv[0], group);
         return berth_failf(EXIT_BERTH, "unrecognized command `berth %s`\nTry 'berth --help' for more information",
                            argv[0]);
+}
+
+int berth_group(struct berth_ctx *ctx, const char *group, const struct berth_command *v, size_t n, int argc,
+                char **argv)
+{
+        return dispatch(ctx, group, v, n, argc - 1, argv + 1);
 }
 
 static int cmd_image_group(struct berth_ctx *ctx, int argc, char **argv)

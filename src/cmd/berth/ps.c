@@ -101,7 +101,26 @@ static char *command_text(const struct container *c, bool full)
 }
 
 /* docker's `ps --format json` object. */
-static json_object *ps_json(const struct container *c, const struct container_state *st, bool full)
+/* docker's PORTS column: "0.0.0.0:8080->80/tcp, ..." of a running container. */
+static char *ports_text(struct engine *e, const struct container *c)
+{
+        _cleanup_free_ struct network_port *ports = NULL;
+        char *text = NULL;
+        size_t n = 0, len = 0;
+        FILE *f;
+
+        if (engine_container_ports(e, c, &ports, &n, NULL) < 0 || !(f = open_memstream(&text, &len)))
+                return NULL;
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *one = network_port_format(&ports[i]);
+                fprintf(f, "%s%s", i ? ", " : "", one ? one : "");
+        }
+        fclose(f);
+        return text;
+}
+
+static json_object *ps_json(const struct container *c, const struct container_state *st, bool full,
+                            const char *ports)
 {
         json_object *o = json_object_new_object(), *labels = container_cfg(c, "labels");
         _cleanup_free_ char *cmd = command_text(c, full), *lab = NULL;
@@ -132,7 +151,7 @@ static json_object *ps_json(const struct container *c, const struct container_st
         json_object_object_add(o, "Labels", json_object_new_string(lab ? lab : ""));
         json_object_object_add(o, "Names", json_object_new_string(c->name));
         json_object_object_add(o, "Networks", json_object_new_string(""));
-        json_object_object_add(o, "Ports", json_object_new_string(""));
+        json_object_object_add(o, "Ports", json_object_new_string(ports ? ports : ""));
         json_object_object_add(o, "RunningFor", json_object_new_string(running));
         json_object_object_add(o, "State", json_object_new_string(container_status_name(st->status)));
         json_object_object_add(o, "Status", json_object_new_string(status));
@@ -239,7 +258,11 @@ int cmd_ps(struct berth_ctx *ctx, int argc, char **argv)
                         continue;
                 }
                 shown++;
-                o = ps_json(v[i], &st, full);
+                {
+                        _cleanup_free_ char *ports =
+                            st.status == CONTAINER_RUNNING ? ports_text(e, v[i]) : NULL;
+                        o = ps_json(v[i], &st, full, ports);
+                }
                 container_state_done(&st);
                 if (quiet) {
                         printf("%s\n", json_object_get_string(json_object_object_get(o, "ID")));
@@ -254,7 +277,7 @@ int cmd_ps(struct berth_ctx *ctx, int argc, char **argv)
                         cells[2] = cmd;
                         cells[3] = json_object_get_string(json_object_object_get(o, "RunningFor"));
                         cells[4] = json_object_get_string(json_object_object_get(o, "Status"));
-                        cells[5] = "";
+                        cells[5] = json_object_get_string(json_object_object_get(o, "Ports"));
                         cells[6] = v[i]->name;
                         table_add(t, cells);
                 } else if (streq(format, "json")) {

@@ -19,7 +19,7 @@ int cmd_rm(struct berth_ctx *ctx, int argc, char **argv)
                                              {}};
         _cleanup_berr_ struct berr *err = NULL;
         struct engine *e;
-        bool force = false;
+        bool force = false, volumes = false;
         int c, ret = 0;
 
         optind = 0;
@@ -32,7 +32,7 @@ int cmd_rm(struct berth_ctx *ctx, int argc, char **argv)
                         force = true;
                         break;
                 case 'v':
-                        /* Containers get no anonymous volumes yet: there is nothing more to remove. */
+                        volumes = true;
                         break;
                 default:
                         return berth_usage_error(&usage, "unknown flag: %s", argv[optind - 1]);
@@ -45,7 +45,7 @@ int cmd_rm(struct berth_ctx *ctx, int argc, char **argv)
         for (int i = optind; i < argc; i++) {
                 _cleanup_container_ struct container *ct = NULL;
                 if (ctr_lookup(e, argv[i], &ct, &err) <= 0 ||
-                    engine_container_remove(e, ct->id, force, &err) < 0) {
+                    engine_container_remove(e, ct->id, force, volumes, &err) < 0) {
                         ret = berth_fail(&err, EXIT_BERTH);
                         continue;
                 }

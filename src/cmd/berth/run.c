@@ -13,7 +13,7 @@ static int start_failure(struct engine *e, const char *id, bool rm, struct berr 
         berth_fail(err, code);
         if (rm) {
                 _cleanup_berr_ struct berr *e2 = NULL;
-                if (engine_container_remove(e, id, true, &e2) < 0)
+                if (engine_container_remove(e, id, true, true, &e2) < 0)
                         berth_fail(&e2, code);
         }
         return code;
@@ -57,7 +57,7 @@ int cmd_run(struct berth_ctx *ctx, int argc, char **argv)
                 berth_fail(&err, EXIT_BERTH);
                 code = EXIT_BERTH;
         }
-        if (f.co.rm && engine_container_remove(e, c->id, true, &err) < 0)
+        if (f.co.rm && engine_container_remove(e, c->id, true, true, &err) < 0)
                 berth_fail(&err, code);
         return code;
 }

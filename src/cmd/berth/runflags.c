@@ -54,6 +54,7 @@ enum {
         O_PULL,
         O_DETACH_KEYS,
         O_SIG_PROXY,
+        O_EXPOSE,
         O_HELP,
 };
 
@@ -118,6 +119,9 @@ static const struct option options[] = {
     {"pull", required_argument, NULL, O_PULL},
     {"detach-keys", required_argument, NULL, O_DETACH_KEYS},
     {"sig-proxy", optional_argument, NULL, O_SIG_PROXY},
+    {"publish", required_argument, NULL, 'p'},
+    {"publish-all", no_argument, NULL, 'P'},
+    {"expose", required_argument, NULL, O_EXPOSE},
     REGISTRY_LONG_OPTIONS,
     {},
 };
@@ -135,6 +139,7 @@ static const char help_options[] =
     "      --dns IP, --dns-search DOMAIN, --dns-option OPT\n"
     "  -e, --env NAME[=VALUE], --env-file FILE\n"
     "      --entrypoint CMD          replace the image's entrypoint\n"
+    "      --expose PORT[/PROTO]     expose a port (or a range) without publishing it\n"
     "      --group-add GROUP\n"
     "  -h, --hostname NAME\n"
     "      --init                    run an init (catatonit) as PID 1\n"
@@ -144,10 +149,13 @@ static const char help_options[] =
     "      --log-driver DRIVER       k8s-file, json-file or none\n"
     "      --log-opt max-size=SIZE|max-file=N\n"
     "  -m, --memory SIZE, --memory-reservation SIZE, --memory-swap SIZE\n"
-    "      --mount type=bind|tmpfs,...\n"
+    "      --mount type=bind|volume|tmpfs,...\n"
     "      --name NAME\n"
     "      --network MODE            bridge (default), none, host, NAME, container:NAME\n"
     "      --pids-limit N\n"
+    "  -p, --publish [[IP:][HOST_PORT]:]PORT[/PROTO]\n"
+    "                                publish a container's port on the host\n"
+    "  -P, --publish-all             publish every exposed port on a free host port\n"
     "      --platform OS/ARCH        for a pull\n"
     "      --privileged\n"
     "      --pull POLICY             missing (default), always, never\n"
@@ -164,7 +172,7 @@ static const char help_options[] =
     "  -t, --tty                     allocate a terminal\n"
     "      --ulimit NAME=SOFT[:HARD]\n"
     "  -u, --user USER[:GROUP]\n"
-    "  -v, --volume SRC:DST[:OPTS]   bind mount\n"
+    "  -v, --volume [SRC:]DST[:OPTS] bind mount (SRC a path) or volume (SRC a name, none: anonymous)\n"
     "  -w, --workdir DIR\n" REGISTRY_OPTIONS_HELP;
 
 #define LIST(field)                                                                                          \
@@ -178,7 +186,7 @@ void run_flags_done(struct run_flags *f)
         char **const lists[] = {f->env,         f->env_files,   f->group_add, f->add_hosts, f->dns,
                                 f->dns_search,  f->dns_options, f->cap_add,   f->cap_drop,  f->security_opts,
                                 f->tmpfs,       f->ulimits,     f->devices,   f->sysctls,   f->labels,
-                                f->annotations, f->log_opts};
+                                f->annotations, f->log_opts,    f->publish,   f->expose};
 
         for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
                 strv_free(lists[i]);
@@ -220,7 +228,7 @@ int run_flags_parse(int argc, char **argv, bool run, struct run_flags *f, int *i
         *f = (struct run_flags){.sig_proxy = true, .rf = REGISTRY_FLAGS_INIT};
         optind = 0;
         /* "+": options end at the image; "-h" is --hostname, as in docker. */
-        while ((c = getopt_long(argc, argv, "+ditv:e:w:u:h:m:c:l:", options, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "+ditv:e:w:u:h:m:c:l:p:P", options, NULL)) != -1) {
                 bool b;
                 switch (c) {
                 case O_HELP:
@@ -398,6 +406,15 @@ int run_flags_parse(int argc, char **argv, bool run, struct run_flags *f, int *i
                 case O_DETACH_KEYS:
                         f->detach_keys = optarg;
                         break;
+                case 'p':
+                        LIST(publish);
+                        break;
+                case 'P':
+                        f->co.publish_all = true;
+                        break;
+                case O_EXPOSE:
+                        LIST(expose);
+                        break;
                 case O_SIG_PROXY:
                         if (parse_bool(optarg, &b) < 0)
                                 return berth_usage_error(&usage, "--sig-proxy: invalid boolean `%s`", optarg);
@@ -439,6 +456,8 @@ int run_flags_parse(int argc, char **argv, bool run, struct run_flags *f, int *i
         o->mounts = f->mounts;
         o->n_mounts = f->n_mounts;
         f->co.log_opts = (const char *const *)f->log_opts;
+        f->co.publish = (const char *const *)f->publish;
+        f->co.expose = (const char *const *)f->expose;
         if (o->tty) {
                 struct winsize ws;
                 if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0) {

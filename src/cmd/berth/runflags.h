@@ -16,7 +16,7 @@ struct run_flags {
         /* Lists the options point into. */
         char **env, **env_files, **group_add, **add_hosts, **dns, **dns_search, **dns_options, **cap_add,
                 **cap_drop, **security_opts, **tmpfs, **ulimits, **devices, **sysctls, **labels, **annotations,
-                **log_opts;
+                **log_opts, **publish, **expose;
         struct engine_mount *mounts;
         size_t n_mounts;
 };
