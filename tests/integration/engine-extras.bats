@@ -487,6 +487,29 @@ exec_die" ]
         [ -n "$(b images -q demo)" ] || tar -C "$ENGINE_T/rootfs" -c . | b import -q -c 'CMD ["/bin/sh"]' - demo >/dev/null
 }
 
+@test "system prune --volumes: unused anonymous volumes go, named and used ones stay" {
+        b run --name spv1 --network none -v /anon demo true
+        anon=$(b inspect -f '{{json .Mounts}}' spv1 | jq -r '.[0].Name')
+        [ -n "$anon" ] && [ "$anon" != null ]
+        b rm spv1 >/dev/null
+        b volume create spv-named >/dev/null
+        b run -d --name spv2 --network none -v /used demo sleep 100 >/dev/null
+        used=$(b inspect -f '{{json .Mounts}}' spv2 | jq -r '.[0].Name')
+        run b system prune -f
+        [ "$status" -eq 0 ]
+        [[ "$output" != *"Deleted Volumes:"* ]]
+        b volume inspect "$anon" >/dev/null
+        run b system prune -f --volumes
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"Deleted Volumes:"*"$anon"* ]]
+        run b volume ls -q
+        [[ "$output" != *"$anon"* && "$output" == *spv-named* && "$output" == *"$used"* ]]
+        run b image prune -f --volumes
+        [ "$status" -eq 125 ]
+        b rm -f -v spv2 >/dev/null
+        b volume rm spv-named >/dev/null
+}
+
 @test "info and version: counts, runtimes, paths; json and templates" {
         running i1 demo sleep 100
         b create --name i2 --network none demo true >/dev/null

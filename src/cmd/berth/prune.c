@@ -5,6 +5,8 @@
 #include "basic/strv.h"
 #include "berth.h"
 #include "ctr-util.h"
+#include "engine/engine.h"
+#include "engine/volume.h"
 #include "image/gc.h"
 #include "image/images.h"
 
@@ -18,8 +20,9 @@ static const struct berth_usage image_usage = {
 static const struct berth_usage system_usage = {
         .usage = "berth system prune [options]",
         .summary = "Remove unused data",
-        .options = "  -a, --all     remove all unused images, not only dangling ones\n"
-                   "  -f, --force   do not prompt for confirmation\n",
+        .options = "  -a, --all       remove all unused images, not only dangling ones\n"
+                   "  -f, --force     do not prompt for confirmation\n"
+                   "      --volumes   also remove anonymous volumes no container uses\n",
 };
 
 static bool confirm(const char *what)
@@ -33,9 +36,31 @@ static bool confirm(const char *what)
         return line[0] == 'y' || line[0] == 'Y';
 }
 
+/* docker's system prune --volumes: the anonymous volumes no container uses (named ones stay). */
+static int prune_volumes(struct berth_ctx *ctx, uint64_t *reclaimed)
+{
+        _cleanup_berr_ struct berr *err = NULL;
+        _cleanup_strv_free_ char **removed = NULL;
+        struct volume_filter f = {.dangling = -1, .anonymous_only = true};
+        struct engine *e;
+        uint64_t bytes = 0;
+
+        if (berth_engine(ctx, &e, &err) < 0 || volume_prune(e->db, ctx->root, &f, &removed, &bytes, &err) < 0)
+                return berth_fail(&err, EXIT_BERTH);
+        if (removed && removed[0]) {
+                printf("Deleted Volumes:\n");
+                STRV_FOREACH (v, removed)
+                        printf("%s\n", *v);
+                printf("\n");
+        }
+        *reclaimed += bytes;
+        return 0;
+}
+
 /* Removes dangling (or, with all, unused) images, then collects garbage. With
- * system, the stopped containers go first and the totals are printed. */
-static int prune(struct berth_ctx *ctx, bool all, bool system)
+ * system, the stopped containers (and with volumes the unused anonymous
+ * volumes) go first and the totals are printed. */
+static int prune(struct berth_ctx *ctx, bool all, bool system, bool volumes)
 {
         _cleanup_berr_ struct berr *err = NULL;
         struct image_record **v = NULL;
@@ -47,6 +72,8 @@ static int prune(struct berth_ctx *ctx, bool all, bool system)
         int ret = 0;
 
         if (system && (ret = ctr_prune(ctx, NULL, &reclaimed)) != 0)
+                return ret;
+        if (volumes && (ret = prune_volumes(ctx, &reclaimed)) != 0)
                 return ret;
         if (berth_store(ctx, &s, &err) < 0 || images_list(s, &v, &n, &err) < 0)
                 return berth_fail(&err, EXIT_BERTH);
@@ -82,12 +109,14 @@ static int prune(struct berth_ctx *ctx, bool all, bool system)
         return 0;
 }
 
-static int parse(const struct berth_usage *u, int argc, char **argv, bool *all, bool *force)
+/* volumes NULL: --volumes is not a flag of this command. */
+static int parse(const struct berth_usage *u, int argc, char **argv, bool *all, bool *force, bool *volumes)
 {
         static const struct option opts[] = {
                 {"help", no_argument, NULL, 'h'},
                 {"all", no_argument, NULL, 'a'},
                 {"force", no_argument, NULL, 'f'},
+                {"volumes", no_argument, NULL, 'V'},
                 {},
         };
         int c;
@@ -104,6 +133,12 @@ static int parse(const struct berth_usage *u, int argc, char **argv, bool *all, 
                 case 'f':
                         *force = true;
                         break;
+                case 'V':
+                        if (volumes) {
+                                *volumes = true;
+                                break;
+                        }
+                        return berth_usage_error(u, "unknown flag: %s", argv[optind - 1]);
                 default:
                         return berth_usage_error(u, "unknown flag: %s", argv[optind - 1]);
                 }
@@ -116,26 +151,28 @@ static int parse(const struct berth_usage *u, int argc, char **argv, bool *all, 
 int cmd_image_prune(struct berth_ctx *ctx, int argc, char **argv)
 {
         bool all = false, force = false;
-        int r = parse(&image_usage, argc, argv, &all, &force);
+        int r = parse(&image_usage, argc, argv, &all, &force, NULL);
 
         if (r)
                 return r == 1 ? 0 : r;
         if (!force && !confirm(all ? "all images without at least one container associated with them"
                                    : "all dangling images"))
                 return 0;
-        return prune(ctx, all, false);
+        return prune(ctx, all, false, false);
 }
 
 int cmd_system_prune(struct berth_ctx *ctx, int argc, char **argv)
 {
-        bool all = false, force = false;
-        int r = parse(&system_usage, argc, argv, &all, &force);
+        bool all = false, force = false, volumes = false;
+        int r = parse(&system_usage, argc, argv, &all, &force, &volumes);
+        char what[256];
 
         if (r)
                 return r == 1 ? 0 : r;
-        if (!force && !confirm(all ? "all stopped containers, all images not used by containers and all unused "
-                                     "layers"
-                                   : "all stopped containers, all dangling images and all unused layers"))
+        snprintf(what, sizeof(what), "all stopped containers, %s%s and all unused layers",
+                 volumes ? "all anonymous volumes not used by at least one container, " : "",
+                 all ? "all images not used by containers" : "all dangling images");
+        if (!force && !confirm(what))
                 return 0;
-        return prune(ctx, all, true);
+        return prune(ctx, all, true, volumes);
 }
