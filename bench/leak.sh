@@ -75,11 +75,12 @@ fi
 
 start=$(date +%s%N)
 for ((i = 0; i < N; i++)); do
-        "${BERTH[@]}" run --rm --network "$NET" leak-img true
+        "${BERTH[@]}" run --rm --network "$NET" leak-img true 2>>"$W/stderr"
 done
 end=$(date +%s%N)
 
 left=()
+[ ! -s "$W/stderr" ] || left+=("messages on stderr: $(sort "$W/stderr" | uniq -c | head -3 | tr '\n' ' ')")
 check() { # check WHAT OUTPUT: OUTPUT non-empty is a leak
         [ -z "$2" ] || left+=("$1: $(echo "$2" | head -5 | tr '\n' ' ')")
 }

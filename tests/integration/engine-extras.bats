@@ -537,7 +537,9 @@ exec_die" ]
         b run --rm demo true
         local i
         for ((i = 0; i < 50; i++)); do
-                b run --rm demo true
+                # nothing on stdout or stderr either (the exit command may remove the container first)
+                run b run --rm demo true
+                [ "$status" -eq 0 ] && [ -z "$output" ]
         done
         assert_no_leftovers
         [ -z "$(sqlite3 "file:$ENGINE_T/root/berth.db?mode=ro" 'SELECT id FROM containers')" ]

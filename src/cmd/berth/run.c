@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
 #include <string.h>
 
 #include "ctr-util.h"
@@ -57,7 +58,9 @@ int cmd_run(struct berth_ctx *ctx, int argc, char **argv)
                 berth_fail(&err, EXIT_BERTH);
                 code = EXIT_BERTH;
         }
-        if (f.co.rm && engine_container_remove(e, c->id, true, true, &err) < 0)
+        /* The exit command removes an --rm container too, and is sometimes first: gone is done. */
+        if (f.co.rm && engine_container_remove(e, c->id, true, true, &err) < 0 &&
+            !(err && err->code == ENOENT))
                 berth_fail(&err, code);
         return code;
 }
