@@ -725,15 +725,15 @@ static int cleanup_locked(struct engine *e, struct container *c, struct berr **e
                 return -1;
         if (snapshot_rw_unmount(e->store, c->id, NULL, err) < 0)
                 return -1;
-        if (remove_state_dir(e, c->id, err) < 0)
-                return -1;
+        /* The record first: readers that find the monitor gone and no state.json
+         * would take the container for dead. */
         if (c->phase == CONTAINER_PHASE_STARTED) {
                 c->phase = CONTAINER_PHASE_STOPPED;
                 if (container_update_state(e->db, c, err) < 0)
                         return -1;
                 emit_die(e, c, c->exit_code);
         }
-        return 0;
+        return remove_state_dir(e, c->id, err);
 }
 
 /* Locks and re-reads: another process may have changed or removed it meanwhile. */
@@ -875,6 +875,9 @@ static bool is_active(enum container_status s)
         return s == CONTAINER_RUNNING || s == CONTAINER_PAUSED || s == CONTAINER_RESTARTING;
 }
 
+/* How long a monitor may take to record an exit the runtime already knows of. */
+#define EXIT_RECORD_NS (5 * 1000000000LL)
+
 /* Waits for a change of the state directory or timeout_ms. */
 static void wait_change(const char *state_dir, int timeout_ms)
 {
@@ -930,6 +933,33 @@ static int wait_inactive(struct engine *e, const char *id, int64_t deadline_ns, 
                         slice = (int)MIN((int64_t)slice, left / 1000000 + 1);
                 }
                 wait_change(state_dir, slice);
+        }
+}
+
+/* While a monitor creates the container: 1 with its status after that, 0: timed out. */
+static int wait_created(struct engine *e, const char *id, int64_t deadline_ns, int *status, struct berr **err)
+{
+        _cleanup_free_ char *state_dir = engine_state_dir(e, id);
+
+        if (!state_dir)
+                return berr_make(err, ENOMEM, "stop");
+        for (;;) {
+                struct container_state st = {0};
+                int r = current_state(e, id, &st, err);
+                int64_t left;
+
+                if (r < 0)
+                        return -1;
+                if (r == 0)
+                        return eng_err(err, ENOENT, "no such container: %.12s", id);
+                *status = st.status;
+                container_state_done(&st);
+                if (*status != CONTAINER_CREATED)
+                        return 1;
+                left = deadline_ns - time_mono_ns();
+                if (left <= 0)
+                        return 0;
+                wait_change(state_dir, (int)MIN(left / 1000000 + 1, 100));
         }
 }
 
@@ -995,6 +1025,14 @@ static int stop_container(struct engine *e, const char *id, int timeout, bool *w
                 return -1;
         status = st.status;
         container_state_done(&st);
+        if (status == CONTAINER_CREATED && c->phase == CONTAINER_PHASE_STARTED) {
+                /* A monitor is creating it (a start that just returned): the stop is on
+                 * record before it can run, and the container is stopped once it does. */
+                mark_stopping(e, c->id);
+                r = wait_created(e, id, time_mono_ns() + 10 * 1000000000LL, &status, err);
+                if (r <= 0)
+                        return r < 0 ? -1 : eng_err(err, ETIMEDOUT, "container %s: its monitor did not create it", c->name);
+        }
         if (status == CONTAINER_DEAD) {
                 _cleanup_close_ int lock = -1;
                 container_free(TAKE_PTR(c));
@@ -1019,8 +1057,8 @@ static int stop_container(struct engine *e, const char *id, int timeout, bool *w
                         return r < 0 ? -1 : 0;
         } else if (timeout > 0) {
                 if (signal_container(e, c, sig, err) < 0) {
-                        /* It may have exited meanwhile. */
-                        if (wait_inactive(e, id, time_mono_ns() + 1, NULL, NULL) == 1) {
+                        /* It may have exited meanwhile: its monitor records that soon. */
+                        if (wait_inactive(e, id, time_mono_ns() + EXIT_RECORD_NS, NULL, NULL) == 1) {
                                 berr_freep(err);
                                 return 0;
                         }
@@ -1033,7 +1071,7 @@ static int stop_container(struct engine *e, const char *id, int timeout, bool *w
         {
                 _cleanup_berr_ struct berr *e2 = NULL;
                 if (signal_container(e, c, SIGKILL, &e2) < 0 &&
-                    wait_inactive(e, id, time_mono_ns() + 1, NULL, NULL) != 1) {
+                    wait_inactive(e, id, time_mono_ns() + EXIT_RECORD_NS, NULL, NULL) != 1) {
                         berr_move(err, &e2);
                         return -1;
                 }

@@ -933,8 +933,9 @@ int monitor_setup(const struct monitor_config *cfg, struct monitor **out, pid_t 
         m->lock_fd = monitor_lock(m->dirfd, err);
         if (m->lock_fd < 0)
                 return berr_wrap(err, "state directory `%s`", cfg->state_dir);
-        /* A stop requested of an earlier run does not apply to this one. */
-        unlinkat(m->dirfd, MONITOR_STOP_FILE, 0);
+        /* A stop file here is not stale: the engine empties the state directory before
+         * it spawns a monitor, so it was written for this run by a stop that came while
+         * the monitor started, and no run may be restarted after it. */
         r = write_pid_file(m, err);
         if (r < 0)
                 return r;

@@ -34,7 +34,7 @@ teardown() { engine_teardown; }
 }
 
 @test "run -d prints the id; ps, stop, ps -a" {
-        run b run -d --name bg --network none demo sh -c 'trap "exit 0" TERM; sleep 100 & wait'
+        run b run -d --name bg --network none demo sh -c 'trap "exit 0" TERM; echo ready; sleep 100 & wait'
         [ "$status" -eq 0 ]
         [[ "$output" =~ ^[0-9a-f]{64}$ ]]
         id=$output
@@ -42,6 +42,8 @@ teardown() { engine_teardown; }
         [ "$output" = "${id:0:12} bg running" ]
         run b ps -q
         [ "$output" = "${id:0:12}" ]
+        # Not before the trap is set: the TERM would kill sh (143).
+        retry sh -c "berth --root '$ENGINE_T/root' --runroot '$ENGINE_T/run' --config '$ENGINE_T/berth.conf' logs bg | grep -q ready"
         b stop bg
         [ "$(b inspect -f '{{.State.Status}} {{.State.ExitCode}}' bg)" = "exited 0" ]
         [ -z "$(b ps -q)" ]
@@ -246,10 +248,10 @@ teardown() { engine_teardown; }
                 b run -d --name "sr$i" --network none --restart always demo true >/dev/null
                 sleep "0.$((RANDOM % 4))"
                 b stop -t 1 "sr$i"
-                state_is "sr$i" exited
+                state_is "sr$i" exited || { b inspect -f '{{json .State}}' "sr$i"; false; }
                 n=$(b inspect -f '{{.RestartCount}}' "sr$i")
                 sleep 0.7
-                state_is "sr$i" exited
+                state_is "sr$i" exited || { b inspect -f "{{json .State}} {{.RestartCount}}" "sr$i"; false; }
                 [ "$(b inspect -f '{{.RestartCount}}' "sr$i")" = "$n" ]
                 b rm "sr$i" >/dev/null
         done
