@@ -1031,7 +1031,9 @@ static int stop_container(struct engine *e, const char *id, int timeout, bool *w
                 mark_stopping(e, c->id);
                 r = wait_created(e, id, time_mono_ns() + 10 * 1000000000LL, &status, err);
                 if (r <= 0)
-                        return r < 0 ? -1 : eng_err(err, ETIMEDOUT, "container %s: its monitor did not create it", c->name);
+                        return r < 0 ? -1
+                                     : eng_err(err, ETIMEDOUT, "container %s: its monitor did not create it",
+                                               c->name);
         }
         if (status == CONTAINER_DEAD) {
                 _cleanup_close_ int lock = -1;

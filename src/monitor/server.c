@@ -64,7 +64,7 @@ struct monitor {
         int wait_status;
         int64_t exited_ns, started_mono, exited_mono;
 
-        bool stop; /* SIGTERM/SIGINT/SIGUSR1: no more restarts */
+        bool stop;           /* SIGTERM/SIGINT/SIGUSR1: no more restarts */
         bool created_before; /* a restart: start is always the monitor's job */
         int64_t backoff_ns;
         struct monitor_state st;

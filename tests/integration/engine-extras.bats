@@ -469,18 +469,23 @@ exec_die" ]
         [ "$(b ps -a --format '{{.Names}}')" = alive ]
 }
 
-@test "system prune removes stopped containers, then unused images" {
+@test "system prune removes stopped containers, unused networks, then unused images" {
         b run --name sp1 --network none demo sh -c 'echo x >/x'
         b commit sp1 extras-img >/dev/null
         b rm sp1 >/dev/null
         b create --name sp2 --network none extras-img true >/dev/null
         sid=$(b inspect -f '{{.Id}}' sp2)
+        b network create sp-net >/dev/null
         run b system prune -a -f
         [ "$status" -eq 0 ]
         [ "${lines[0]}" = "Deleted Containers:" ]
         [ "${lines[1]}" = "$sid" ]
-        [ "${lines[2]}" = "Deleted Images:" ]
+        [ "${lines[2]}" = "Deleted Networks:" ]
+        [ "${lines[3]}" = sp-net ]
+        [ "${lines[4]}" = "Deleted Images:" ]
         [[ "$output" == *"Total reclaimed space:"* ]]
+        run b network exists sp-net
+        [ "$status" -eq 1 ]
         [ -z "$(b ps -aq)" ]
         [ -z "$(b images -q extras-img)" ]
         # the demo image is used by the other tests' files: import it again

@@ -104,6 +104,8 @@ int berth_failf(int code, const char *fmt, ...) _printf_(2, 3);
 int berth_store(struct berth_ctx *ctx, struct image_store **out, struct berr **err);
 /* Opens the engine (once), sharing the store. */
 int berth_engine(struct berth_ctx *ctx, struct engine **out, struct berr **err);
+/* system prune's network part: the unused networks, listed under "Deleted Networks:". */
+int berth_prune_networks(struct berth_ctx *ctx);
 
 /*
  * Option parsing shared by the commands: getopt_long with "--help" mapped to

@@ -510,6 +510,44 @@ static int network_rm_cmd(struct berth_ctx *ctx, int argc, char **argv)
 
 /* ---- prune ---- */
 
+/* Removes the networks f matches that no container uses, printing each name
+ * (under header when one is given and something goes); the default network stays. */
+static int prune_networks(struct berth_ctx *ctx, const struct net_filters *f, const char *header)
+{
+        _cleanup_berr_ struct berr *err = NULL;
+        _cleanup_strv_free_ char **warnings = NULL;
+        const struct network_env *env;
+        struct network **v = NULL;
+        size_t n = 0, removed = 0;
+        int ret = 0;
+
+        if (net_env(ctx, &env, &err) < 0 || network_list(env, &v, &n, &warnings, &err) < 0)
+                return berth_fail(&err, EXIT_BERTH);
+        print_warnings(warnings);
+        for (size_t i = 0; i < n; i++) {
+                /* network_remove refuses the default network and networks in use. */
+                if ((f && !net_filters_match(f, v[i])) || network_remove(env, v[i]->name, false, &err) < 0) {
+                        if (err && err->code != EBUSY && err->code != EPERM && err->code != ENOENT)
+                                ret = berth_fail(&err, EXIT_BERTH);
+                        berr_freep(&err);
+                        continue;
+                }
+                if (header && removed == 0)
+                        printf("%s\n", header);
+                removed++;
+                printf("%s\n", v[i]->name);
+        }
+        if (header && removed)
+                printf("\n");
+        network_freev(v, n);
+        return ret;
+}
+
+int berth_prune_networks(struct berth_ctx *ctx)
+{
+        return prune_networks(ctx, NULL, "Deleted Networks:");
+}
+
 static const struct berth_usage prune_usage = {
     .usage = "berth network prune [options]",
     .summary = "Remove networks no container uses",
@@ -525,14 +563,9 @@ static int network_prune_cmd(struct berth_ctx *ctx, int argc, char **argv)
             {"force", no_argument, NULL, 'f'},
             {},
         };
-        _cleanup_berr_ struct berr *err = NULL;
-        _cleanup_strv_free_ char **warnings = NULL;
         struct net_filters f = {0};
-        const struct network_env *env;
-        struct network **v = NULL;
         bool force = false;
         char line[16];
-        size_t n = 0;
         int c, ret = 0;
 
         optind = 0;
@@ -570,22 +603,7 @@ static int network_prune_cmd(struct berth_ctx *ctx, int argc, char **argv)
                         return 0;
                 }
         }
-        if (net_env(ctx, &env, &err) < 0 || network_list(env, &v, &n, &warnings, &err) < 0) {
-                net_filters_done(&f);
-                return berth_fail(&err, EXIT_BERTH);
-        }
-        print_warnings(warnings);
-        for (size_t i = 0; i < n; i++) {
-                /* The default network stays (network_remove refuses it), as do networks in use. */
-                if (!net_filters_match(&f, v[i]) || network_remove(env, v[i]->name, false, &err) < 0) {
-                        if (err && err->code != EBUSY && err->code != EPERM && err->code != ENOENT)
-                                ret = berth_fail(&err, EXIT_BERTH);
-                        berr_freep(&err);
-                        continue;
-                }
-                printf("%s\n", v[i]->name);
-        }
-        network_freev(v, n);
+        ret = prune_networks(ctx, &f, NULL);
         net_filters_done(&f);
         return ret;
 }

@@ -11,18 +11,19 @@
 #include "image/images.h"
 
 static const struct berth_usage image_usage = {
-        .usage = "berth image prune [options]",
-        .summary = "Remove unused images",
-        .options = "  -a, --all     remove all images not used by containers, not only dangling ones\n"
-                   "  -f, --force   do not prompt for confirmation\n",
+    .usage = "berth image prune [options]",
+    .summary = "Remove unused images",
+    .options = "  -a, --all     remove all images not used by containers, not only dangling ones\n"
+               "  -f, --force   do not prompt for confirmation\n",
 };
 
 static const struct berth_usage system_usage = {
-        .usage = "berth system prune [options]",
-        .summary = "Remove unused data",
-        .options = "  -a, --all       remove all unused images, not only dangling ones\n"
-                   "  -f, --force     do not prompt for confirmation\n"
-                   "      --volumes   also remove anonymous volumes no container uses\n",
+    .usage = "berth system prune [options]",
+    .summary = "Remove unused data",
+    .options = "  -a, --all       remove all unused images, not only dangling ones\n"
+               "  -f, --force     do not prompt for confirmation\n"
+               "      --volumes   also remove anonymous volumes no container uses\n"
+               "Stopped containers and networks no container uses are removed first.\n",
 };
 
 static bool confirm(const char *what)
@@ -58,8 +59,8 @@ static int prune_volumes(struct berth_ctx *ctx, uint64_t *reclaimed)
 }
 
 /* Removes dangling (or, with all, unused) images, then collects garbage. With
- * system, the stopped containers (and with volumes the unused anonymous
- * volumes) go first and the totals are printed. */
+ * system, the stopped containers, the unused networks (and with volumes the
+ * unused anonymous volumes) go first, as docker's order, and the totals are printed. */
 static int prune(struct berth_ctx *ctx, bool all, bool system, bool volumes)
 {
         _cleanup_berr_ struct berr *err = NULL;
@@ -72,6 +73,8 @@ static int prune(struct berth_ctx *ctx, bool all, bool system, bool volumes)
         int ret = 0;
 
         if (system && (ret = ctr_prune(ctx, NULL, &reclaimed)) != 0)
+                return ret;
+        if (system && (ret = berth_prune_networks(ctx)) != 0)
                 return ret;
         if (volumes && (ret = prune_volumes(ctx, &reclaimed)) != 0)
                 return ret;
@@ -113,11 +116,11 @@ static int prune(struct berth_ctx *ctx, bool all, bool system, bool volumes)
 static int parse(const struct berth_usage *u, int argc, char **argv, bool *all, bool *force, bool *volumes)
 {
         static const struct option opts[] = {
-                {"help", no_argument, NULL, 'h'},
-                {"all", no_argument, NULL, 'a'},
-                {"force", no_argument, NULL, 'f'},
-                {"volumes", no_argument, NULL, 'V'},
-                {},
+            {"help", no_argument, NULL, 'h'},
+            {"all", no_argument, NULL, 'a'},
+            {"force", no_argument, NULL, 'f'},
+            {"volumes", no_argument, NULL, 'V'},
+            {},
         };
         int c;
 
@@ -169,7 +172,9 @@ int cmd_system_prune(struct berth_ctx *ctx, int argc, char **argv)
 
         if (r)
                 return r == 1 ? 0 : r;
-        snprintf(what, sizeof(what), "all stopped containers, %s%s and all unused layers",
+        snprintf(what, sizeof(what),
+                 "all stopped containers, all networks not used by at least one container, %s%s and all "
+                 "unused layers",
                  volumes ? "all anonymous volumes not used by at least one container, " : "",
                  all ? "all images not used by containers" : "all dangling images");
         if (!force && !confirm(what))
