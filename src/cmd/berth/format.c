@@ -60,8 +60,7 @@ static void put_value(json_object *v, FILE *out)
         case json_type_object: {
                 bool first = true;
                 fputs("map[", out);
-                json_object_object_foreach(v, k, e)
-                {
+                json_object_object_foreach (v, k, e) {
                         fprintf(out, "%s%s:", first ? "" : " ", k);
                         put_value(e, out);
                         first = false;
@@ -111,7 +110,8 @@ int format_template(const char *tmpl, json_object *obj, FILE *out, struct berr *
                         return berr_make(err, EINVAL, "template: unsupported action `{{%s}}`", action);
                 for (path = strtok_r(a + 1, ".", &save); path; path = strtok_r(NULL, ".", &save)) {
                         json_object *n = NULL;
-                        if (!json_object_is_type(v, json_type_object) || !json_object_object_get_ex(v, path, &n))
+                        if (!json_object_is_type(v, json_type_object) ||
+                            !json_object_object_get_ex(v, path, &n))
                                 return berr_make(err, EINVAL, "template: can't evaluate field %s", path);
                         v = n;
                 }

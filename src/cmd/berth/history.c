@@ -9,17 +9,17 @@
 #include "image/manifest.h"
 
 static const struct berth_usage usage = {
-        .usage = "berth history [options] IMAGE",
-        .summary = "Show the history of an image",
-        .options = "      --format FORMAT   json, or a Go template ('{{.CreatedBy}}')\n"
-                   "  -H, --human BOOL      human readable sizes and dates (default true)\n"
-                   "      --no-trunc        do not truncate the output\n"
-                   "  -q, --quiet           print only the IDs\n",
+    .usage = "berth history [options] IMAGE",
+    .summary = "Show the history of an image",
+    .options = "      --format FORMAT   json, or a Go template ('{{.CreatedBy}}')\n"
+               "  -H, --human BOOL      human readable sizes and dates (default true)\n"
+               "      --no-trunc        do not truncate the output\n"
+               "  -q, --quiet           print only the IDs\n",
 };
 
 /* The newest entry carries the image id, older ones "<missing>", like docker. */
-static json_object *history_entry(const struct image_record *rec, const struct image_history *h, ssize_t layer,
-                                  bool newest)
+static json_object *history_entry(const struct image_record *rec, const struct image_history *h,
+                                  ssize_t layer, bool newest)
 {
         json_object *o = json_object_new_object();
         int64_t created = 0;
@@ -32,20 +32,22 @@ static json_object *history_entry(const struct image_record *rec, const struct i
                 parse_rfc3339(h->created, &created);
         json_object_object_add(o, "id", json_object_new_string(hid));
         json_object_object_add(o, "created", json_object_new_int64(created / 1000000000LL));
-        json_object_object_add(o, "createdBy", json_object_new_string(h && h->created_by ? h->created_by : ""));
+        json_object_object_add(o, "createdBy",
+                               json_object_new_string(h && h->created_by ? h->created_by : ""));
         json_object_object_add(o, "size", json_object_new_int64((int64_t)size));
         json_object_object_add(o, "comment", json_object_new_string(h && h->comment ? h->comment : ""));
         json_object_object_add(o, "CreatedAtNs", json_object_new_int64(created));
         return o;
 }
 
-/* Layers from the config's history, newest first; empty_layer entries have no layer (podman's "<missing>"). */
+/* Layers from the config's history, newest first; empty_layer entries have no layer (podman's "<missing>").
+ */
 int cmd_history(struct berth_ctx *ctx, int argc, char **argv)
 {
         static const struct option opts[] = {
-                {"help", no_argument, NULL, 'h'},      {"format", required_argument, NULL, 'F'},
-                {"human", optional_argument, NULL, 'H'}, {"no-trunc", no_argument, NULL, 'n'},
-                {"quiet", no_argument, NULL, 'q'},     {},
+            {"help", no_argument, NULL, 'h'},        {"format", required_argument, NULL, 'F'},
+            {"human", optional_argument, NULL, 'H'}, {"no-trunc", no_argument, NULL, 'n'},
+            {"quiet", no_argument, NULL, 'q'},       {},
         };
         _cleanup_berr_ struct berr *err = NULL;
         _cleanup_image_record_ struct image_record *rec = NULL;
@@ -89,7 +91,8 @@ int cmd_history(struct berth_ctx *ctx, int argc, char **argv)
         r = images_resolve(s, argv[optind], &id, &err);
         if (r == 0)
                 return berth_failf(EXIT_BERTH, "%s: image not known", argv[optind]);
-        if (r < 0 || images_get(s, id, &rec, &err) <= 0 || store_blob_read(s, id, CONFIG_MAX_SIZE, &buf, &len, &err) < 0 ||
+        if (r < 0 || images_get(s, id, &rec, &err) <= 0 ||
+            store_blob_read(s, id, CONFIG_MAX_SIZE, &buf, &len, &err) < 0 ||
             image_config_parse(buf, len, &cfg, &err) < 0)
                 return berth_fail(&err, EXIT_BERTH);
 
@@ -105,7 +108,8 @@ int cmd_history(struct berth_ctx *ctx, int argc, char **argv)
                 }
         } else {
                 while (layer-- > 0)
-                        json_object_array_add(arr, history_entry(rec, NULL, (ssize_t)layer, layer + 1 == rec->n_layers));
+                        json_object_array_add(
+                            arr, history_entry(rec, NULL, (ssize_t)layer, layer + 1 == rec->n_layers));
         }
 
         if (format && streq(format, "json")) {
@@ -162,7 +166,8 @@ int cmd_history(struct berth_ctx *ctx, int argc, char **argv)
                                 json_object_object_add(row, "Created", json_object_new_string(since));
                                 json_object_object_add(row, "CreatedSince", json_object_new_string(since));
                                 json_object_object_add(row, "CreatedAt",
-                                                       json_object_new_string(time_format_rfc3339(ns, created, sizeof(created))));
+                                                       json_object_new_string(time_format_rfc3339(
+                                                           ns, created, sizeof(created))));
                                 json_object_object_add(row, "CreatedBy", json_object_new_string(by));
                                 json_object_object_add(row, "Size", json_object_new_string(sz));
                                 if (format_template(format, row, stdout, &err) < 0)

@@ -10,14 +10,14 @@
 #include "image/images.h"
 
 static const struct berth_usage usage = {
-        .usage = "berth images [options]",
-        .summary = "List images in local storage",
-        .options = "  -a, --all             show all images (there are no intermediate images)\n"
-                   "      --digests         show digests\n"
-                   "  -f, --filter FILTER   dangling=true|false, reference=PATTERN\n"
-                   "      --format FORMAT   json, or a Go template (e.g. '{{.Repository}}:{{.Tag}}')\n"
-                   "      --no-trunc        do not truncate image IDs\n"
-                   "  -q, --quiet           print only image IDs\n",
+    .usage = "berth images [options]",
+    .summary = "List images in local storage",
+    .options = "  -a, --all             show all images (there are no intermediate images)\n"
+               "      --digests         show digests\n"
+               "  -f, --filter FILTER   dangling=true|false, reference=PATTERN\n"
+               "      --format FORMAT   json, or a Go template (e.g. '{{.Repository}}:{{.Tag}}')\n"
+               "      --no-trunc        do not truncate image IDs\n"
+               "  -q, --quiet           print only image IDs\n",
 };
 
 /* "docker.io/library/busybox:latest" -> repo, tag */
@@ -74,8 +74,8 @@ static bool keep(const struct filters *f, const struct image_record *r)
         return true;
 }
 
-static json_object *row_object(const struct image_record *r, size_t name_idx, const char *repo, const char *tag,
-                               bool no_trunc)
+static json_object *row_object(const struct image_record *r, size_t name_idx, const char *repo,
+                               const char *tag, bool no_trunc)
 {
         json_object *o = json_object_new_object();
         char id[13], size[32], since[64], created[64];
@@ -84,10 +84,11 @@ static json_object *row_object(const struct image_record *r, size_t name_idx, co
         json_object_object_add(o, "Repository", json_object_new_string(repo));
         json_object_object_add(o, "Tag", json_object_new_string(tag));
         json_object_object_add(o, "Digest", json_object_new_string(digest_for(r, name_idx, repo)));
-        json_object_object_add(o, "CreatedSince", json_object_new_string(human_since(r->created_ns, since,
-                                                                                      sizeof(since))));
-        json_object_object_add(o, "CreatedAt", json_object_new_string(time_format_rfc3339(r->created_ns, created,
-                                                                                           sizeof(created))));
+        json_object_object_add(o, "CreatedSince",
+                               json_object_new_string(human_since(r->created_ns, since, sizeof(since))));
+        json_object_object_add(
+            o, "CreatedAt",
+            json_object_new_string(time_format_rfc3339(r->created_ns, created, sizeof(created))));
         json_object_object_add(o, "Size", json_object_new_string(human_size(r->size, size, sizeof(size))));
         return o;
 }
@@ -121,18 +122,19 @@ static json_object *image_json(const struct image_record *r)
         json_object_object_add(o, "Names", strv_json(r->names));
         json_object_object_add(o, "Digest", json_object_new_string(r->manifest_digest));
         json_object_object_add(o, "Created", json_object_new_int64(r->created_ns / 1000000000LL));
-        json_object_object_add(o, "CreatedAt", json_object_new_string(time_format_rfc3339(r->created_ns, created,
-                                                                                           sizeof(created))));
+        json_object_object_add(
+            o, "CreatedAt",
+            json_object_new_string(time_format_rfc3339(r->created_ns, created, sizeof(created))));
         return o;
 }
 
 int cmd_images(struct berth_ctx *ctx, int argc, char **argv)
 {
         static const struct option opts[] = {
-                {"help", no_argument, NULL, 'h'},     {"all", no_argument, NULL, 'a'},
-                {"digests", no_argument, NULL, 'd'},  {"filter", required_argument, NULL, 'f'},
-                {"format", required_argument, NULL, 'F'}, {"no-trunc", no_argument, NULL, 'n'},
-                {"quiet", no_argument, NULL, 'q'},    {},
+            {"help", no_argument, NULL, 'h'},         {"all", no_argument, NULL, 'a'},
+            {"digests", no_argument, NULL, 'd'},      {"filter", required_argument, NULL, 'f'},
+            {"format", required_argument, NULL, 'F'}, {"no-trunc", no_argument, NULL, 'n'},
+            {"quiet", no_argument, NULL, 'q'},        {},
         };
         _cleanup_berr_ struct berr *err = NULL;
         struct image_record **v = NULL;
@@ -237,8 +239,7 @@ int cmd_images(struct berth_ctx *ctx, int argc, char **argv)
                                         const char *cells[6];
                                         size_t j = 0;
                                         json_object *x;
-#define CELL(k)                                                                                                \
-        (json_object_object_get_ex(row, k, &x) ? json_object_get_string(x) : "")
+#define CELL(k) (json_object_object_get_ex(row, k, &x) ? json_object_get_string(x) : "")
                                         cells[j++] = repo;
                                         cells[j++] = tag;
                                         if (digests)

@@ -10,9 +10,9 @@
 #include "image/manifest.h"
 
 static const struct berth_usage usage = {
-        .usage = "berth image inspect [options] IMAGE [IMAGE...]",
-        .summary = "Display the configuration of an image",
-        .options = "  -f, --format FORMAT   a Go template (e.g. '{{.Id}}', '{{json .Config}}')\n",
+    .usage = "berth image inspect [options] IMAGE [IMAGE...]",
+    .summary = "Display the configuration of an image",
+    .options = "  -f, --format FORMAT   a Go template (e.g. '{{.Id}}', '{{json .Config}}')\n",
 };
 
 static json_object *strv_json(char **l)
@@ -56,12 +56,15 @@ static int inspect_json(struct image_store *s, const char *id, json_object **out
         json_object_object_add(o, "RepoDigests", strv_json(r->repo_digests));
         json_object_object_add(o, "Parent", json_object_new_string(""));
         json_object_object_add(o, "Comment", json_object_new_string(""));
-        json_object_object_add(o, "Created", json_object_new_string(cfg->created ? cfg->created
-                                                                               : time_format_rfc3339(0, created, sizeof(created))));
+        json_object_object_add(
+            o, "Created",
+            json_object_new_string(cfg->created ? cfg->created
+                                                : time_format_rfc3339(0, created, sizeof(created))));
         json_object_object_add(o, "Author", json_object_new_string(cfg->author ? cfg->author : ""));
         config = copy_member(cfg->json, "config");
         json_object_object_add(o, "Config", config ? config : json_object_new_object());
-        json_object_object_add(o, "Architecture", json_object_new_string(cfg->architecture ? cfg->architecture : ""));
+        json_object_object_add(o, "Architecture",
+                               json_object_new_string(cfg->architecture ? cfg->architecture : ""));
         if (cfg->variant)
                 json_object_object_add(o, "Variant", json_object_new_string(cfg->variant));
         json_object_object_add(o, "Os", json_object_new_string(cfg->os ? cfg->os : ""));
@@ -93,10 +96,10 @@ static int inspect_json(struct image_store *s, const char *id, json_object **out
 int cmd_image_inspect(struct berth_ctx *ctx, int argc, char **argv)
 {
         static const struct option opts[] = {
-                {"help", no_argument, NULL, 'h'},
-                {"format", required_argument, NULL, 'f'},
-                {"type", required_argument, NULL, 't'},
-                {},
+            {"help", no_argument, NULL, 'h'},
+            {"format", required_argument, NULL, 'f'},
+            {"type", required_argument, NULL, 't'},
+            {},
         };
         _cleanup_berr_ struct berr *err = NULL;
         const char *format = NULL;

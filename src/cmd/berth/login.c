@@ -11,22 +11,23 @@
 #include "image/registry.h"
 
 static const struct berth_usage login_usage = {
-        .usage = "berth login [options] [REGISTRY]",
-        .summary = "Log in to a container registry",
-        .options = "  -u, --username USER       registry user name\n"
-                   "  -p, --password PASSWORD   registry password\n"
-                   "      --password-stdin      read the password from stdin\n"
-                   "      --get-login           print the user name stored for the registry\n"
-                   "      --authfile FILE       credentials file (default ${XDG_RUNTIME_DIR}/containers/auth.json)\n"
-                   "      --cert-dir DIR        certificates for the registry\n"
-                   "      --tls-verify BOOL     require HTTPS and verify certificates (default true)\n",
+    .usage = "berth login [options] [REGISTRY]",
+    .summary = "Log in to a container registry",
+    .options =
+        "  -u, --username USER       registry user name\n"
+        "  -p, --password PASSWORD   registry password\n"
+        "      --password-stdin      read the password from stdin\n"
+        "      --get-login           print the user name stored for the registry\n"
+        "      --authfile FILE       credentials file (default ${XDG_RUNTIME_DIR}/containers/auth.json)\n"
+        "      --cert-dir DIR        certificates for the registry\n"
+        "      --tls-verify BOOL     require HTTPS and verify certificates (default true)\n",
 };
 
 static const struct berth_usage logout_usage = {
-        .usage = "berth logout [options] REGISTRY",
-        .summary = "Log out of a container registry",
-        .options = "  -a, --all            remove the credentials of every registry\n"
-                   "      --authfile FILE  credentials file (default ${XDG_RUNTIME_DIR}/containers/auth.json)\n",
+    .usage = "berth logout [options] REGISTRY",
+    .summary = "Log out of a container registry",
+    .options = "  -a, --all            remove the credentials of every registry\n"
+               "      --authfile FILE  credentials file (default ${XDG_RUNTIME_DIR}/containers/auth.json)\n",
 };
 
 /* "https://index.docker.io/v1/" -> "docker.io"; "host:5000/ns" stays (a per-repository entry). */
@@ -79,10 +80,13 @@ static char *prompt(const char *what, bool echo)
 int cmd_login(struct berth_ctx *ctx, int argc, char **argv)
 {
         static const struct option opts[] = {
-                {"help", no_argument, NULL, 'h'},           {"username", required_argument, NULL, 'u'},
-                {"password", required_argument, NULL, 'p'}, {"password-stdin", no_argument, NULL, 'P'},
-                {"get-login", no_argument, NULL, 'g'},      REGISTRY_LONG_OPTIONS,
-                {},
+            {"help", no_argument, NULL, 'h'},
+            {"username", required_argument, NULL, 'u'},
+            {"password", required_argument, NULL, 'p'},
+            {"password-stdin", no_argument, NULL, 'P'},
+            {"get-login", no_argument, NULL, 'g'},
+            REGISTRY_LONG_OPTIONS,
+            {},
         };
         struct registry_flags rf = REGISTRY_FLAGS_INIT;
         struct registry_opts ro = {0};
@@ -134,7 +138,8 @@ int cmd_login(struct berth_ctx *ctx, int argc, char **argv)
         domain = strndup(key, strcspn(key, "/"));
         if (get_login) {
                 _cleanup_(auth_creds_freep) struct auth_creds *cr = NULL;
-                int r = auth_lookup(rf.authfile, domain, strchr(key, '/') ? strchr(key, '/') + 1 : "", &cr, &err);
+                int r =
+                    auth_lookup(rf.authfile, domain, strchr(key, '/') ? strchr(key, '/') + 1 : "", &cr, &err);
                 if (r < 0) {
                         ret = berth_fail(&err, EXIT_BERTH);
                 } else if (r == 0) {
@@ -196,10 +201,10 @@ out:
 int cmd_logout(struct berth_ctx *ctx, int argc, char **argv)
 {
         static const struct option opts[] = {
-                {"help", no_argument, NULL, 'h'},
-                {"all", no_argument, NULL, 'a'},
-                {"authfile", required_argument, NULL, 'A'},
-                {},
+            {"help", no_argument, NULL, 'h'},
+            {"all", no_argument, NULL, 'a'},
+            {"authfile", required_argument, NULL, 'A'},
+            {},
         };
         _cleanup_berr_ struct berr *err = NULL;
         _cleanup_free_ char *key = NULL;

@@ -7,15 +7,15 @@
 #include "image/snapshot.h"
 
 static const struct berth_usage mount_usage = {
-        .usage = "berth image mount IMAGE",
-        .summary = "Mount an image's root filesystem read-only and print where",
-        .options = "",
+    .usage = "berth image mount IMAGE",
+    .summary = "Mount an image's root filesystem read-only and print where",
+    .options = "",
 };
 
 static const struct berth_usage unmount_usage = {
-        .usage = "berth image unmount IMAGE",
-        .summary = "Unmount an image's root filesystem",
-        .options = "",
+    .usage = "berth image unmount IMAGE",
+    .summary = "Unmount an image's root filesystem",
+    .options = "",
 };
 
 /* The writable layer that backs `image mount` of an image. */
@@ -55,7 +55,8 @@ int cmd_image_mount(struct berth_ctx *ctx, int argc, char **argv)
         r = snapshot_rw_exists(s, key, &err);
         if (r < 0 || (r == 0 && snapshot_rw_create(s, key, id, &err) < 0))
                 return berth_fail(&err, EXIT_BERTH);
-        if (snapshot_rw_unmount(s, key, NULL, &err) < 0 || snapshot_rw_mount(s, key, NULL, true, &where, &err) < 0)
+        if (snapshot_rw_unmount(s, key, NULL, &err) < 0 ||
+            snapshot_rw_mount(s, key, NULL, true, &where, &err) < 0)
                 return berth_fail(&err, EXIT_BERTH);
         printf("%s\n", where);
         return 0;

@@ -11,19 +11,19 @@
 #include "image/archive.h"
 
 static const struct berth_usage save_usage = {
-        .usage = "berth save [options] IMAGE [IMAGE...]",
-        .summary = "Save image(s) to an archive",
-        .options = "      --format FORMAT   docker-archive (default), oci-archive or oci-dir\n"
-                   "      --gzip            gzip the archive (also when OUTPUT ends in .gz or .tgz)\n"
-                   "  -o, --output FILE     write to FILE (a directory for oci-dir) instead of stdout\n"
-                   "  -q, --quiet           print nothing but errors\n",
+    .usage = "berth save [options] IMAGE [IMAGE...]",
+    .summary = "Save image(s) to an archive",
+    .options = "      --format FORMAT   docker-archive (default), oci-archive or oci-dir\n"
+               "      --gzip            gzip the archive (also when OUTPUT ends in .gz or .tgz)\n"
+               "  -o, --output FILE     write to FILE (a directory for oci-dir) instead of stdout\n"
+               "  -q, --quiet           print nothing but errors\n",
 };
 
 static const struct berth_usage load_usage = {
-        .usage = "berth load [options]",
-        .summary = "Load image(s) from a tar archive (docker-archive or oci-archive, optionally compressed)",
-        .options = "  -i, --input FILE   read from FILE (or an oci-dir directory) instead of stdin\n"
-                   "  -q, --quiet        print nothing but errors\n",
+    .usage = "berth load [options]",
+    .summary = "Load image(s) from a tar archive (docker-archive or oci-archive, optionally compressed)",
+    .options = "  -i, --input FILE   read from FILE (or an oci-dir directory) instead of stdin\n"
+               "  -q, --quiet        print nothing but errors\n",
 };
 
 static bool ends_with(const char *s, const char *suffix)
@@ -35,10 +35,13 @@ static bool ends_with(const char *s, const char *suffix)
 int cmd_save(struct berth_ctx *ctx, int argc, char **argv)
 {
         static const struct option opts[] = {
-                {"help", no_argument, NULL, 'h'},   {"format", required_argument, NULL, 'F'},
-                {"gzip", no_argument, NULL, 'z'},   {"output", required_argument, NULL, 'o'},
-                {"quiet", no_argument, NULL, 'q'},  {"compress", no_argument, NULL, 'z'},
-                {},
+            {"help", no_argument, NULL, 'h'},
+            {"format", required_argument, NULL, 'F'},
+            {"gzip", no_argument, NULL, 'z'},
+            {"output", required_argument, NULL, 'o'},
+            {"quiet", no_argument, NULL, 'q'},
+            {"compress", no_argument, NULL, 'z'},
+            {},
         };
         _cleanup_berr_ struct berr *err = NULL;
         struct save_opts so = {.format = ARCHIVE_DOCKER};
@@ -106,10 +109,10 @@ int cmd_save(struct berth_ctx *ctx, int argc, char **argv)
 int cmd_load(struct berth_ctx *ctx, int argc, char **argv)
 {
         static const struct option opts[] = {
-                {"help", no_argument, NULL, 'h'},
-                {"input", required_argument, NULL, 'i'},
-                {"quiet", no_argument, NULL, 'q'},
-                {},
+            {"help", no_argument, NULL, 'h'},
+            {"input", required_argument, NULL, 'i'},
+            {"quiet", no_argument, NULL, 'q'},
+            {},
         };
         _cleanup_berr_ struct berr *err = NULL;
         _cleanup_strv_free_ char **loaded = NULL;

@@ -48,7 +48,8 @@ int berth_usage_error(const struct berth_usage *u, const char *fmt, ...)
         va_start(ap, fmt);
         vfprintf(stderr, fmt, ap);
         va_end(ap);
-        fprintf(stderr, "\nUsage: %s\nSee '%.*s --help'.\n", u->usage, (int)strcspn(u->usage, "[A-Z"), u->usage);
+        fprintf(stderr, "\nUsage: %s\nSee '%.*s --help'.\n", u->usage, (int)strcspn(u->usage, "[A-Z"),
+                u->usage);
         return EXIT_BERTH;
 }
 
