@@ -162,6 +162,8 @@ int engine_events_filter_add(struct engine_events_filter *f, const char *spec, s
             {"container", offsetof(struct engine_events_filter, containers)},
             {"image", offsetof(struct engine_events_filter, images)},
             {"label", offsetof(struct engine_events_filter, labels)},
+            {"volume", offsetof(struct engine_events_filter, volumes)},
+            {"network", offsetof(struct engine_events_filter, networks)},
         };
         const char *eq = strchr(spec, '=');
 
@@ -175,7 +177,8 @@ int engine_events_filter_add(struct engine_events_filter *f, const char *spec, s
                                 return berr_make(err, ENOMEM, "filter");
                         return 0;
                 }
-        return eng_err(err, EINVAL, "invalid filter `%.*s` (type, event, container, image, label)",
+        return eng_err(err, EINVAL,
+                       "invalid filter `%.*s` (type, event, container, image, volume, network, label)",
                        (int)(eq - spec), spec);
 }
 
@@ -186,6 +189,8 @@ void engine_events_filter_done(struct engine_events_filter *f)
         strv_free(f->containers);
         strv_free(f->images);
         strv_free(f->labels);
+        strv_free(f->volumes);
+        strv_free(f->networks);
         *f = (struct engine_events_filter){0};
 }
 
@@ -253,6 +258,29 @@ static bool match_image(const char *alt, json_object *ev)
                (streq(id, alt) || (ev_attr(ev, "name") && streq(ev_attr(ev, "name"), alt)));
 }
 
+/* volume=NAME, network=NAME|ID: events of that object (a network's id prefix matches). */
+static bool match_object(const char *type, const char *alt, json_object *ev)
+{
+        const char *t = ev_str(ev, "Type", NULL), *id = ev_str(ev, "Actor", "ID"),
+                   *name = ev_attr(ev, "name");
+
+        if (!t || !streq(t, type))
+                return false;
+        if ((id && streq(id, alt)) || (name && streq(name, alt)))
+                return true;
+        return streq(type, "network") && id && *alt && strneq(id, alt, strlen(alt));
+}
+
+static bool match_volume(const char *alt, json_object *ev)
+{
+        return match_object("volume", alt, ev);
+}
+
+static bool match_network(const char *alt, json_object *ev)
+{
+        return match_object("network", alt, ev);
+}
+
 static bool match_label(const char *alt, json_object *ev)
 {
         const char *eq = strchr(alt, '=');
@@ -268,7 +296,8 @@ bool engine_events_match(const struct engine_events_filter *f, json_object *ev)
                 return true;
         return any(f->types, match_type, ev) && any(f->events, match_event, ev) &&
                any(f->containers, match_container, ev) && any(f->images, match_image, ev) &&
-               any(f->labels, match_label, ev);
+               any(f->labels, match_label, ev) && any(f->volumes, match_volume, ev) &&
+               any(f->networks, match_network, ev);
 }
 
 /* ---- reading -------------------------------------------------------------------- */

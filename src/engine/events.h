@@ -25,7 +25,7 @@
 #define ENGINE_EVENT_LINE_MAX (64u * 1024)
 
 /*
- * Appends an event: type "container" or "image", action ("start", "die",
+ * Appends an event: type "container", "image", "volume" or "network", action ("start", "die",
  * ...), the actor's id and attrs as key, value pairs (NULL-terminated list,
  * may be NULL). An event never fails the command that emits it: errors are
  * only logged at debug level.
@@ -39,11 +39,13 @@ void engine_event_container(struct engine *e, const struct container *c, const c
 
 /* docker's --filter keys: values of one key are alternatives, keys must all match. */
 struct engine_events_filter {
-        char **types;      /* type=container|image */
+        char **types;      /* type=container|image|volume|network */
         char **events;     /* event=ACTION */
         char **containers; /* container=NAME|ID (an id prefix matches) */
         char **images;     /* image=NAME|ID */
         char **labels;     /* label=KEY or label=KEY=VALUE */
+        char **volumes;    /* volume=NAME */
+        char **networks;   /* network=NAME|ID */
 };
 /* Adds "key=value". */
 int engine_events_filter_add(struct engine_events_filter *f, const char *spec, struct berr **err);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "basic/strv.h"
+#include "events.h"
 #include "lifecycle.h"
 #include "spec-internal.h"
 #include "volume.h"
@@ -50,8 +51,12 @@ static int resolve_one(struct engine *e, const char *id, struct engine_mount *m,
                 berr_move(err, &e2);
                 return -1;
         }
-        if (!v && volume_create(e->db, e->root, &o, &v, err) < 0)
-                return berr_wrap(err, "volume for %s", m->destination);
+        if (!v) {
+                if (volume_create(e->db, e->root, &o, &v, err) < 0)
+                        return berr_wrap(err, "volume for %s", m->destination);
+                engine_event_emit(e, "volume", "create", v->name,
+                                  (const char *const[]){"driver", v->driver, NULL});
+        }
         if (volume_use(e->db, v->name, id, err) < 0)
                 return -1;
         *anonymous = v->anonymous;

@@ -447,6 +447,40 @@ exec_die" ]
 
 # ---- prune, info, version --------------------------------------------------------------
 
+@test "events: images, volumes and networks, with their filters" {
+        since=$(date +%s.%N)
+        b tag demo ev-img:one
+        b rmi ev-img:one >/dev/null
+        b volume create ev-vol >/dev/null
+        b run --rm --name ev-anon --network none -v ev-vol:/v demo true
+        b volume rm ev-vol >/dev/null
+        b network create ev-net >/dev/null
+        netid=$(b network inspect -f '{{.id}}' ev-net)
+        b network rm ev-net >/dev/null
+        until=$(date +%s.%N)
+        ev() { b events --since "$since" --until "$until" "$@"; }
+        [ "$(ev --filter type=image --format '{{.Action}} {{.Actor.Attributes.name}}')" = "tag localhost/ev-img:one
+untag localhost/ev-img:one" ]
+        [ "$(ev --filter type=volume --format '{{.Action}} {{.Actor.ID}}' | tr '\n' ,)" = "create ev-vol,destroy ev-vol," ]
+        [ "$(ev --filter type=volume --filter event=create --format '{{.Actor.Attributes.driver}}')" = local ]
+        [ "$(ev --filter volume=ev-vol --format '{{.Action}}' | tr '\n' ' ')" = "create destroy " ]
+        [ "$(ev --filter network=ev-net --format '{{.Action}} {{.Actor.ID}} {{.Actor.Attributes.type}}' | tr '\n' ,)" = "create $netid bridge,destroy $netid bridge," ]
+        [ "$(ev --filter network="${netid:0:12}" --filter event=destroy --format '{{.Actor.Attributes.name}}')" = ev-net ]
+        # a volume a run creates on first use is an event too
+        [ -z "$(ev --filter volume=nope)" ]
+        since=$(date +%s.%N)
+        b run --rm --name ev-anon2 --network none -v ev-vol2:/v demo true
+        until=$(date +%s.%N)
+        [ "$(ev --filter type=volume --format '{{.Action}} {{.Actor.ID}}')" = "create ev-vol2" ]
+        b volume rm ev-vol2 >/dev/null
+        # a container on a network connects and disconnects once, whatever cleans up after it
+        since=$(date +%s.%N)
+        b run --rm --name ev-br demo true
+        until=$(date +%s.%N)
+        id=$(ev --filter container=ev-br --filter event=create --format '{{.Actor.ID}}')
+        [ "$(ev --filter network="$ENGINE_NET" --format '{{.Action}} {{.Actor.Attributes.container}}' | tr '\n' ,)" = "connect $id,disconnect $id," ]
+}
+
 @test "container prune: stopped containers only, label and until filters" {
         b create --name keepme --label keep=yes --network none demo true >/dev/null
         b create --name goner --network none demo true >/dev/null

@@ -104,6 +104,9 @@ int berth_failf(int code, const char *fmt, ...) _printf_(2, 3);
 int berth_store(struct berth_ctx *ctx, struct image_store **out, struct berr **err);
 /* Opens the engine (once), sharing the store. */
 int berth_engine(struct berth_ctx *ctx, struct engine **out, struct berr **err);
+/* Records an event of an image, volume or network command (docker's type and action); never fails. */
+void berth_event(struct berth_ctx *ctx, const char *type, const char *action, const char *id,
+                 const char *const *attrs);
 /* system prune's network part: the unused networks, listed under "Deleted Networks:". */
 int berth_prune_networks(struct berth_ctx *ctx);
 
@@ -128,16 +131,23 @@ struct registry_flags {
         char *creds_user;
         char *creds_pass;
 };
-#define REGISTRY_FLAGS_INIT {.tls_verify = -1}
-#define REGISTRY_OPTIONS_HELP                                                                             \
-        "      --authfile FILE       credentials file (default: podman's auth.json search order)\n"        \
-        "      --cert-dir DIR        certificates (*.crt CAs, *.cert/*.key client) for the registry\n"     \
-        "      --creds USER[:PASS]   credentials for the registry\n"                                       \
+#define REGISTRY_FLAGS_INIT                                                                                  \
+        {                                                                                                    \
+                .tls_verify = -1                                                                             \
+        }
+#define REGISTRY_OPTIONS_HELP                                                                                \
+        "      --authfile FILE       credentials file (default: podman's auth.json search order)\n"          \
+        "      --cert-dir DIR        certificates (*.crt CAs, *.cert/*.key client) for the registry\n"       \
+        "      --creds USER[:PASS]   credentials for the registry\n"                                         \
         "      --tls-verify BOOL     require HTTPS and verify certificates (default true)\n"
 enum { OPT_TLS_VERIFY = 0x1000, OPT_CERT_DIR, OPT_AUTHFILE, OPT_CREDS, OPT_REGISTRY_LAST };
-#define REGISTRY_LONG_OPTIONS                                                                             \
-        {"tls-verify", optional_argument, NULL, OPT_TLS_VERIFY}, {"cert-dir", required_argument, NULL, OPT_CERT_DIR}, \
-                {"authfile", required_argument, NULL, OPT_AUTHFILE}, {"creds", required_argument, NULL, OPT_CREDS}
+#define REGISTRY_LONG_OPTIONS                                                                                \
+        {"tls-verify", optional_argument, NULL, OPT_TLS_VERIFY},                                             \
+            {"cert-dir", required_argument, NULL, OPT_CERT_DIR},                                             \
+            {"authfile", required_argument, NULL, OPT_AUTHFILE},                                             \
+        {                                                                                                    \
+                "creds", required_argument, NULL, OPT_CREDS                                                  \
+        }
 /* Handles one of the registry options; returns 0, or -1 after printing a usage error. */
 int registry_flags_parse(struct registry_flags *f, int opt, const char *arg);
 void registry_flags_apply(const struct registry_flags *f, struct registry_opts *o);

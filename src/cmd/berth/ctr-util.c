@@ -11,6 +11,7 @@
 #include "basic/timeutil.h"
 #include "ctr-util.h"
 #include "engine/engine.h"
+#include "engine/events.h"
 
 int berth_engine(struct berth_ctx *ctx, struct engine **out, struct berr **err)
 {
@@ -32,6 +33,17 @@ int berth_engine(struct berth_ctx *ctx, struct engine **out, struct berr **err)
         }
         *out = ctx->engine;
         return 0;
+}
+
+void berth_event(struct berth_ctx *ctx, const char *type, const char *action, const char *id,
+                 const char *const *attrs)
+{
+        _cleanup_berr_ struct berr *err = NULL;
+        struct engine *e;
+
+        /* An event never fails the command that did the work. */
+        if (berth_engine(ctx, &e, &err) == 0)
+                engine_event_emit(e, type, action, id, attrs);
 }
 
 int ctr_lookup(struct engine *e, const char *input, struct container **out, struct berr **err)

@@ -14,7 +14,7 @@ static const struct berth_usage usage = {
     .summary = "Get real time events from berth",
     .options =
         "  -f, --filter FILTER   filter output based on conditions provided (type=, event=, container=,\n"
-        "                        image=, label=KEY[=VALUE]; repeatable)\n"
+        "                        image=, volume=, network=, label=KEY[=VALUE]; repeatable)\n"
         "      --format FORMAT   json, or a Go template ('{{.Action}} {{.Actor.Attributes.name}}')\n"
         "      --since TIME      show all events created since timestamp (RFC 3339, Unix time, or a\n"
         "                        duration like 10m)\n"

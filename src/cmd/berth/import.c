@@ -8,21 +8,22 @@
 #include "image/local.h"
 
 static const struct berth_usage usage = {
-        .usage = "berth import [options] FILE|- [REFERENCE]",
-        .summary = "Import a tarball (optionally gzip or zstd compressed) to create a filesystem image",
-        .options = "  -c, --change INSTRUCTION   apply CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, VOLUME, WORKDIR, STOPSIGNAL\n"
-                   "  -m, --message MESSAGE      commit message for the image's history\n"
-                   "  -q, --quiet                print only the image ID\n",
+    .usage = "berth import [options] FILE|- [REFERENCE]",
+    .summary = "Import a tarball (optionally gzip or zstd compressed) to create a filesystem image",
+    .options = "  -c, --change INSTRUCTION   apply CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, VOLUME, "
+               "WORKDIR, STOPSIGNAL\n"
+               "  -m, --message MESSAGE      commit message for the image's history\n"
+               "  -q, --quiet                print only the image ID\n",
 };
 
 int cmd_import(struct berth_ctx *ctx, int argc, char **argv)
 {
         static const struct option opts[] = {
-                {"help", no_argument, NULL, 'h'},
-                {"change", required_argument, NULL, 'c'},
-                {"message", required_argument, NULL, 'm'},
-                {"quiet", no_argument, NULL, 'q'},
-                {},
+            {"help", no_argument, NULL, 'h'},
+            {"change", required_argument, NULL, 'c'},
+            {"message", required_argument, NULL, 'm'},
+            {"quiet", no_argument, NULL, 'q'},
+            {},
         };
         _cleanup_strv_free_ char **changes = NULL;
         _cleanup_berr_ struct berr *err = NULL;
@@ -75,6 +76,7 @@ int cmd_import(struct berth_ctx *ctx, int argc, char **argv)
                 close(fd);
         if (!quiet)
                 fprintf(stderr, "Writing manifest to image destination\n");
+        berth_event(ctx, "image", "import", id, NULL);
         printf("%s\n", quiet ? id + 7 : id);
         return 0;
 }

@@ -41,6 +41,13 @@ static json_object *network_object(struct network *n, struct berr **err)
 
 /* ---- create ---- */
 
+/* docker's network events: the id, with the name and driver as attributes. */
+static void net_event(struct berth_ctx *ctx, const char *action, const struct network *n)
+{
+        berth_event(ctx, "network", action, n->id,
+                    (const char *const[]){"name", n->name, "type", n->driver ? n->driver : "bridge", NULL});
+}
+
 static const struct berth_usage create_usage = {
     .usage = "berth network create [options] [NAME]",
     .summary = "Create a network",
@@ -144,6 +151,7 @@ static int network_create_cmd(struct berth_ctx *ctx, int argc, char **argv)
                 }
                 return berth_fail(&err, EXIT_BERTH);
         }
+        net_event(ctx, "create", net);
         printf("%s\n", net->name);
         return 0;
 }
@@ -492,9 +500,18 @@ static int network_rm_cmd(struct berth_ctx *ctx, int argc, char **argv)
                         worst = EXIT_BERTH;
                         continue;
                 }
-                if (network_remove(env, argv[i], false, &err) == 0) {
-                        printf("%s\n", argv[i]);
-                        continue;
+                {
+                        _cleanup_(network_freep) struct network *net = NULL;
+                        if (network_get(env, argv[i], &net, NULL) == 0 &&
+                            network_remove(env, net->name, false, &err) == 0) {
+                                net_event(ctx, "destroy", net);
+                                printf("%s\n", argv[i]);
+                                continue;
+                        }
+                        if (!net && network_remove(env, argv[i], false, &err) == 0) {
+                                printf("%s\n", argv[i]);
+                                continue;
+                        }
                 }
                 code = err->code == ENOENT ? EXIT_NOT_FOUND : err->code == EBUSY ? EXIT_IN_USE : EXIT_BERTH;
                 if (code == EXIT_NOT_FOUND && force) {
@@ -532,6 +549,7 @@ static int prune_networks(struct berth_ctx *ctx, const struct net_filters *f, co
                         berr_freep(&err);
                         continue;
                 }
+                net_event(ctx, "destroy", v[i]);
                 if (header && removed == 0)
                         printf("%s\n", header);
                 removed++;

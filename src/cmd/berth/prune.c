@@ -6,6 +6,7 @@
 #include "berth.h"
 #include "ctr-util.h"
 #include "engine/engine.h"
+#include "engine/events.h"
 #include "engine/volume.h"
 #include "image/gc.h"
 #include "image/images.h"
@@ -50,8 +51,10 @@ static int prune_volumes(struct berth_ctx *ctx, uint64_t *reclaimed)
                 return berth_fail(&err, EXIT_BERTH);
         if (removed && removed[0]) {
                 printf("Deleted Volumes:\n");
-                STRV_FOREACH (v, removed)
+                STRV_FOREACH (v, removed) {
+                        engine_event_emit(e, "volume", "destroy", *v, NULL);
                         printf("%s\n", *v);
+                }
                 printf("\n");
         }
         *reclaimed += bytes;
@@ -96,6 +99,7 @@ static int prune(struct berth_ctx *ctx, bool all, bool system, bool volumes)
                         ret = berth_fail(&err, EXIT_BERTH);
                         break;
                 }
+                berth_event(ctx, "image", "delete", v[i]->id, NULL);
                 if (system && deleted++ == 0)
                         printf("Deleted Images:\n");
                 printf("%s\n", v[i]->id + 7);

@@ -7,11 +7,12 @@
 #include "image/pull.h"
 
 static const struct berth_usage usage = {
-        .usage = "berth pull [options] IMAGE",
-        .summary = "Pull an image from a registry",
-        .options = "  -q, --quiet               print only the image ID\n"
-                   "      --platform OS/ARCH[/VARIANT]  pull this platform of a multi-platform image\n"
-                   "      --max-concurrent-downloads N  layers downloaded at once (default 3)\n" REGISTRY_OPTIONS_HELP,
+    .usage = "berth pull [options] IMAGE",
+    .summary = "Pull an image from a registry",
+    .options =
+        "  -q, --quiet               print only the image ID\n"
+        "      --platform OS/ARCH[/VARIANT]  pull this platform of a multi-platform image\n"
+        "      --max-concurrent-downloads N  layers downloaded at once (default 3)\n" REGISTRY_OPTIONS_HELP,
 };
 
 /*
@@ -52,7 +53,8 @@ static void draw(struct progress *p, bool force)
                         fputs("Waiting\n", stderr);
                         break;
                 case LS_DOWNLOADING: {
-                        size_t fill = p->total[i] ? (size_t)((double)p->done[i] / (double)p->total[i] * 40) : 0;
+                        size_t fill =
+                            p->total[i] ? (size_t)((double)p->done[i] / (double)p->total[i] * 40) : 0;
                         memset(bar, ' ', 40);
                         bar[40] = '\0';
                         memset(bar, '=', MIN(fill, (size_t)40));
@@ -115,7 +117,8 @@ static void on_progress(void *ud, const struct pull_event *ev)
                 if (p->tty)
                         draw(p, true);
                 else
-                        fprintf(stderr, "Copying config %s\nWriting manifest to image destination\n", p->config);
+                        fprintf(stderr, "Copying config %s\nWriting manifest to image destination\n",
+                                p->config);
                 return;
         }
         if (ev->layer >= p->n)
@@ -154,12 +157,12 @@ static void on_progress(void *ud, const struct pull_event *ev)
 int cmd_pull(struct berth_ctx *ctx, int argc, char **argv)
 {
         static const struct option opts[] = {
-                {"help", no_argument, NULL, 'h'},
-                {"quiet", no_argument, NULL, 'q'},
-                {"platform", required_argument, NULL, 'p'},
-                {"max-concurrent-downloads", required_argument, NULL, 'j'},
-                REGISTRY_LONG_OPTIONS,
-                {},
+            {"help", no_argument, NULL, 'h'},
+            {"quiet", no_argument, NULL, 'q'},
+            {"platform", required_argument, NULL, 'p'},
+            {"max-concurrent-downloads", required_argument, NULL, 'j'},
+            REGISTRY_LONG_OPTIONS,
+            {},
         };
         struct registry_flags rf = REGISTRY_FLAGS_INIT;
         struct pull_opts po = {0};
@@ -212,8 +215,11 @@ int cmd_pull(struct berth_ctx *ctx, int argc, char **argv)
         po.progress_userdata = &p;
         if (berth_store(ctx, &s, &err) < 0 || image_pull(s, argv[optind], &po, &id, &err) < 0)
                 ret = berth_fail(&err, EXIT_BERTH);
-        else
+        else {
+                berth_event(ctx, "image", "pull", argv[optind],
+                            (const char *const[]){"name", argv[optind], NULL});
                 printf("%s\n", id + strlen("sha256:"));
+        }
         free(p.state);
         free(p.done);
         free(p.total);

@@ -6,15 +6,16 @@
 #include "image/push.h"
 
 static const struct berth_usage usage = {
-        .usage = "berth push [options] IMAGE [DESTINATION]",
-        .summary = "Push an image to a registry",
-        .options = "      --digestfile FILE     write the pushed manifest's digest to FILE\n"
-                   "  -q, --quiet               do not print progress\n" REGISTRY_OPTIONS_HELP,
+    .usage = "berth push [options] IMAGE [DESTINATION]",
+    .summary = "Push an image to a registry",
+    .options = "      --digestfile FILE     write the pushed manifest's digest to FILE\n"
+               "  -q, --quiet               do not print progress\n" REGISTRY_OPTIONS_HELP,
 };
 
 static void on_progress(void *ud, const struct push_event *ev)
 {
-        static const char *const how[] = {"", " skipped: already exists", " skipped: mounted from another repository"};
+        static const char *const how[] = {"", " skipped: already exists",
+                                          " skipped: mounted from another repository"};
         bool quiet = *(bool *)ud;
 
         if (quiet)
@@ -35,11 +36,11 @@ static void on_progress(void *ud, const struct push_event *ev)
 int cmd_push(struct berth_ctx *ctx, int argc, char **argv)
 {
         static const struct option opts[] = {
-                {"help", no_argument, NULL, 'h'},
-                {"quiet", no_argument, NULL, 'q'},
-                {"digestfile", required_argument, NULL, 'D'},
-                REGISTRY_LONG_OPTIONS,
-                {},
+            {"help", no_argument, NULL, 'h'},
+            {"quiet", no_argument, NULL, 'q'},
+            {"digestfile", required_argument, NULL, 'D'},
+            REGISTRY_LONG_OPTIONS,
+            {},
         };
         struct registry_flags rf = REGISTRY_FLAGS_INIT;
         _cleanup_berr_ struct berr *err = NULL;
@@ -82,9 +83,14 @@ int cmd_push(struct berth_ctx *ctx, int argc, char **argv)
         if (!quiet)
                 fprintf(stderr, "Getting image source signatures\n");
         if (berth_store(ctx, &s, &err) < 0 ||
-            image_push(s, argv[optind], argc - optind == 2 ? argv[optind + 1] : NULL, &po, digest, &err) < 0) {
+            image_push(s, argv[optind], argc - optind == 2 ? argv[optind + 1] : NULL, &po, digest, &err) <
+                0) {
                 ret = berth_fail(&err, EXIT_BERTH);
-        } else if (digestfile) {
+        } else {
+                berth_event(ctx, "image", "push", argv[optind],
+                            (const char *const[]){"name", argv[optind], NULL});
+        }
+        if (!ret && digestfile) {
                 FILE *f = fopen(digestfile, "we");
                 if (!f || fputs(digest, f) < 0 || fclose(f) != 0)
                         ret = berth_failf(EXIT_BERTH, "write `%s`", digestfile);

@@ -8,10 +8,10 @@
 #include "image/images.h"
 
 static const struct berth_usage usage = {
-        .usage = "berth rmi [options] IMAGE [IMAGE...]",
-        .summary = "Remove one or more images from local storage",
-        .options = "  -a, --all     remove all images\n"
-                   "  -f, --force   remove images even when containers use them\n",
+    .usage = "berth rmi [options] IMAGE [IMAGE...]",
+    .summary = "Remove one or more images from local storage",
+    .options = "  -a, --all     remove all images\n"
+               "  -f, --force   remove images even when containers use them\n",
 };
 
 /* podman's exit codes: 1 an image was not found, 2 an image is in use. */
@@ -26,7 +26,7 @@ static bool is_name_arg(const char *arg, const char *id)
         return !(strlen(a) <= 64 && strneq(hex, a, strlen(a)));
 }
 
-static int remove_one(struct image_store *s, const char *arg, bool force, int *worst)
+static int remove_one(struct berth_ctx *ctx, struct image_store *s, const char *arg, bool force, int *worst)
 {
         _cleanup_berr_ struct berr *err = NULL;
         _cleanup_image_record_ struct image_record *rec = NULL;
@@ -46,6 +46,7 @@ static int remove_one(struct image_store *s, const char *arg, bool force, int *w
         if (name && strv_length(rec->names) > 1) {
                 if (images_untag(s, name, &err) < 0)
                         goto fail;
+                berth_event(ctx, "image", "untag", id, (const char *const[]){"name", name, NULL});
                 printf("Untagged: %s\n", name);
                 return 0;
         }
@@ -57,8 +58,11 @@ static int remove_one(struct image_store *s, const char *arg, bool force, int *w
                 }
                 goto fail;
         }
-        STRV_FOREACH (n, rec->names)
+        STRV_FOREACH (n, rec->names) {
+                berth_event(ctx, "image", "untag", id, (const char *const[]){"name", *n, NULL});
                 printf("Untagged: %s\n", *n);
+        }
+        berth_event(ctx, "image", "delete", id, NULL);
         printf("Deleted: %s\n", id + 7);
         return 1;
 fail:
@@ -70,10 +74,10 @@ fail:
 int cmd_rmi(struct berth_ctx *ctx, int argc, char **argv)
 {
         static const struct option opts[] = {
-                {"help", no_argument, NULL, 'h'},
-                {"all", no_argument, NULL, 'a'},
-                {"force", no_argument, NULL, 'f'},
-                {},
+            {"help", no_argument, NULL, 'h'},
+            {"all", no_argument, NULL, 'a'},
+            {"force", no_argument, NULL, 'f'},
+            {},
         };
         _cleanup_berr_ struct berr *err = NULL;
         bool all = false, force = false;
@@ -100,7 +104,8 @@ int cmd_rmi(struct berth_ctx *ctx, int argc, char **argv)
         if (!all && optind >= argc)
                 return berth_usage_error(&usage, "image name or ID must be specified");
         if (all && optind < argc)
-                return berth_usage_error(&usage, "when using the --all switch, you may not pass any images names or IDs");
+                return berth_usage_error(
+                    &usage, "when using the --all switch, you may not pass any images names or IDs");
         if (berth_store(ctx, &s, &err) < 0)
                 return berth_fail(&err, EXIT_BERTH);
         if (all) {
@@ -109,11 +114,11 @@ int cmd_rmi(struct berth_ctx *ctx, int argc, char **argv)
                 if (images_list(s, &v, &n, &err) < 0)
                         return berth_fail(&err, EXIT_BERTH);
                 for (size_t i = 0; i < n; i++)
-                        removed += remove_one(s, v[i]->id, force, &worst);
+                        removed += remove_one(ctx, s, v[i]->id, force, &worst);
                 image_records_free(v, n);
         } else {
                 for (int i = optind; i < argc; i++)
-                        removed += remove_one(s, argv[i], force, &worst);
+                        removed += remove_one(ctx, s, argv[i], force, &worst);
         }
         if (removed) {
                 /* Free the space now unless a pull holds the store; prune catches up later. */

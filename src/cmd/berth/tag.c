@@ -6,9 +6,9 @@
 #include "image/images.h"
 
 static const struct berth_usage usage = {
-        .usage = "berth tag IMAGE TARGET_NAME[:TAG] [TARGET_NAME[:TAG]...]",
-        .summary = "Add an additional name to a local image",
-        .options = "",
+    .usage = "berth tag IMAGE TARGET_NAME[:TAG] [TARGET_NAME[:TAG]...]",
+    .summary = "Add an additional name to a local image",
+    .options = "",
 };
 
 int cmd_tag(struct berth_ctx *ctx, int argc, char **argv)
@@ -38,8 +38,10 @@ int cmd_tag(struct berth_ctx *ctx, int argc, char **argv)
                 return berth_failf(EXIT_BERTH, "%s: image not known", argv[optind]);
         for (int i = optind + 1; i < argc; i++) {
                 _cleanup_free_ char *name = NULL;
-                if (image_name_normalize(argv[i], true, &name, &err) < 0 || images_tag(s, id, name, NULL, &err) < 0)
+                if (image_name_normalize(argv[i], true, &name, &err) < 0 ||
+                    images_tag(s, id, name, NULL, &err) < 0)
                         return berth_fail(&err, EXIT_BERTH);
+                berth_event(ctx, "image", "tag", id, (const char *const[]){"name", name, NULL});
         }
         return 0;
 }

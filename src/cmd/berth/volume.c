@@ -121,6 +121,7 @@ static int volume_create_cmd(struct berth_ctx *ctx, int argc, char **argv)
         o.driver_options = (const char *const *)options;
         if (volumes_db(ctx, &db, &err) < 0 || volume_create(db, ctx->root, &o, &v, &err) < 0)
                 return berth_fail(&err, EXIT_BERTH);
+        berth_event(ctx, "volume", "create", v->name, (const char *const[]){"driver", v->driver, NULL});
         printf("%s\n", v->name);
         return 0;
 }
@@ -409,6 +410,7 @@ static int volume_rm_cmd(struct berth_ctx *ctx, int argc, char **argv)
                         continue;
                 }
                 if (volume_remove(db, ctx->root, argv[i], false, &err) == 0) {
+                        berth_event(ctx, "volume", "destroy", argv[i], NULL);
                         printf("%s\n", argv[i]);
                         continue;
                 }
@@ -501,8 +503,10 @@ static int volume_prune_cmd(struct berth_ctx *ctx, int argc, char **argv)
                 return berth_fail(&err, EXIT_BERTH);
         if (removed) {
                 printf("Deleted Volumes:\n");
-                STRV_FOREACH (r, removed)
+                STRV_FOREACH (r, removed) {
+                        berth_event(ctx, "volume", "destroy", *r, NULL);
                         printf("%s\n", *r);
+                }
                 printf("\n");
         }
         printf("Total reclaimed space: %s\n", human_size(reclaimed, size, sizeof(size)));
