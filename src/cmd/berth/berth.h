@@ -12,6 +12,9 @@
 
 /* Exit codes as podman's: 125 for berth's own failures. */
 #define EXIT_BERTH 125
+/* podman's for rm, rmi and their kin: 1 an object was not found, 2 an object is in use. */
+#define EXIT_NOT_FOUND 1
+#define EXIT_IN_USE    2
 
 struct engine;
 

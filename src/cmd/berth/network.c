@@ -7,13 +7,10 @@
 #include "basic/json.h"
 #include "basic/strv.h"
 #include "berth.h"
+#include "objcmd.h"
 #include "engine/engine.h"
 #include "engine/lifecycle.h"
 #include "network/network.h"
-
-/* podman's exit codes for rm: 1 a network was not found, 2 a network is in use. */
-#define EXIT_NOT_FOUND 1
-#define EXIT_IN_USE    2
 
 /* Where networks live: the engine's configuration says. */
 static int net_env(struct berth_ctx *ctx, const struct network_env **out, struct berr **err)
@@ -419,29 +416,18 @@ static int network_inspect_cmd(struct berth_ctx *ctx, int argc, char **argv)
                 }
                 json_object_array_add(arr, o);
         }
-        if (format) {
-                for (size_t i = 0; i < json_object_array_length(arr); i++)
-                        if (format_template(format, json_object_array_get_idx(arr, i), stdout, &err) < 0) {
-                                ret = berth_fail(&err, EXIT_BERTH);
-                                break;
-                        }
-        } else {
-                printf("%s\n", json_to_string(arr, true));
-        }
-        json_object_put(arr);
-        return ret;
+        return berth_print_inspect(arr, format, ret);
 }
 
 /* podman's rm -f: the containers attached to the network go first (killed when running). */
-static int remove_users(struct berth_ctx *ctx, const struct network_env *env, const char *name,
-                        struct berr **err)
+static int remove_users(struct berth_ctx *ctx, struct engine *e, const char *name, struct berr **err)
 {
         struct network_attachment **v = NULL;
-        struct engine *e;
         size_t n = 0;
         int r = 0;
 
-        if (berth_engine(ctx, &e, err) < 0 || network_attachments_list(env, name, &v, &n, err) < 0)
+        (void)ctx;
+        if (network_attachments_list(&e->net, name, &v, &n, err) < 0)
                 return -1;
         for (size_t i = 0; i < n && r == 0; i++) {
                 if (engine_container_remove(e, v[i]->container_id, true, false, err) == 0)
@@ -455,6 +441,19 @@ static int remove_users(struct berth_ctx *ctx, const struct network_env *env, co
         return r;
 }
 
+/* By name or id; the event names the network removed. */
+static int remove_one(struct berth_ctx *ctx, struct engine *e, const char *name, struct berr **err)
+{
+        _cleanup_(network_freep) struct network *net = NULL;
+
+        if (network_get(&e->net, name, &net, NULL) < 0)
+                return network_remove(&e->net, name, false, err);
+        if (network_remove(&e->net, net->name, false, err) < 0)
+                return -1;
+        net_event(ctx, "destroy", net);
+        return 0;
+}
+
 /* ---- rm ---- */
 
 static const struct berth_usage rm_usage = {
@@ -466,66 +465,10 @@ static const struct berth_usage rm_usage = {
 
 static int network_rm_cmd(struct berth_ctx *ctx, int argc, char **argv)
 {
-        static const struct option opts[] = {
-            {"help", no_argument, NULL, 'h'},
-            {"force", no_argument, NULL, 'f'},
-            {},
-        };
-        _cleanup_berr_ struct berr *err = NULL;
-        const struct network_env *env;
-        bool force = false;
-        int c, worst = 0;
+        static const struct berth_rm_ops ops = {.remove_users = remove_users, .remove = remove_one};
 
-        optind = 0;
-        while ((c = getopt_long(argc, argv, "hf", opts, NULL)) != -1) {
-                switch (c) {
-                case 'h':
-                        berth_print_usage(stdout, &rm_usage);
-                        return 0;
-                case 'f':
-                        force = true;
-                        break;
-                default:
-                        return berth_usage_error(&rm_usage, "unknown flag: %s", argv[optind - 1]);
-                }
-        }
-        if (optind >= argc)
-                return berth_usage_error(&rm_usage, "requires at least 1 arg(s), only received 0");
-        if (net_env(ctx, &env, &err) < 0)
-                return berth_fail(&err, EXIT_BERTH);
-        for (int i = optind; i < argc; i++) {
-                int code;
-                if (force && remove_users(ctx, env, argv[i], &err) < 0) {
-                        berth_fail(&err, EXIT_BERTH);
-                        worst = EXIT_BERTH;
-                        continue;
-                }
-                {
-                        _cleanup_(network_freep) struct network *net = NULL;
-                        if (network_get(env, argv[i], &net, NULL) == 0 &&
-                            network_remove(env, net->name, false, &err) == 0) {
-                                net_event(ctx, "destroy", net);
-                                printf("%s\n", argv[i]);
-                                continue;
-                        }
-                        if (!net && network_remove(env, argv[i], false, &err) == 0) {
-                                printf("%s\n", argv[i]);
-                                continue;
-                        }
-                }
-                code = err->code == ENOENT ? EXIT_NOT_FOUND : err->code == EBUSY ? EXIT_IN_USE : EXIT_BERTH;
-                if (code == EXIT_NOT_FOUND && force) {
-                        berr_freep(&err);
-                        continue;
-                }
-                berth_fail(&err, code);
-                if (worst != EXIT_BERTH)
-                        worst = code;
-        }
-        return worst;
+        return berth_rm_command(ctx, argc, argv, &rm_usage, &ops);
 }
-
-/* ---- prune ---- */
 
 /* Removes the networks f matches that no container uses, printing each name
  * (under header when one is given and something goes); the default network stays. */

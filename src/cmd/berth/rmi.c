@@ -14,10 +14,6 @@ static const struct berth_usage usage = {
                "  -f, --force   remove images even when containers use them\n",
 };
 
-/* podman's exit codes: 1 an image was not found, 2 an image is in use. */
-#define EXIT_NOT_FOUND 1
-#define EXIT_IN_USE    2
-
 static bool is_name_arg(const char *arg, const char *id)
 {
         const char *hex = strchr(id, ':') + 1;

@@ -7,13 +7,10 @@
 #include "basic/strv.h"
 #include "basic/timeutil.h"
 #include "berth.h"
+#include "objcmd.h"
 #include "engine/engine.h"
 #include "engine/lifecycle.h"
 #include "engine/volume.h"
-
-/* podman's exit codes for rm: 1 a volume was not found, 2 a volume is in use. */
-#define EXIT_NOT_FOUND 1
-#define EXIT_IN_USE    2
 
 static int volumes_db(struct berth_ctx *ctx, sqlite3 **db, struct berr **err)
 {
@@ -327,33 +324,20 @@ static int volume_inspect_cmd(struct berth_ctx *ctx, int argc, char **argv)
                 }
                 json_object_array_add(arr, volume_json(v));
         }
-        if (format) {
-                for (size_t i = 0; i < json_object_array_length(arr); i++)
-                        if (format_template(format, json_object_array_get_idx(arr, i), stdout, &err) < 0) {
-                                ret = berth_fail(&err, EXIT_BERTH);
-                                break;
-                        }
-        } else {
-                printf("%s\n", json_to_string(arr, true));
-        }
-        json_object_put(arr);
-        return ret;
+        return berth_print_inspect(arr, format, ret);
 }
 
 /* podman's rm -f: the containers using the volume go first (killed when running). */
-static int remove_users(struct berth_ctx *ctx, sqlite3 *db, const char *name, struct berr **err)
+static int remove_users(struct berth_ctx *ctx, struct engine *e, const char *name, struct berr **err)
 {
         _cleanup_volume_ struct volume *v = NULL;
-        struct engine *e;
 
-        if (volume_get(db, ctx->root, name, &v, err) < 0) {
+        if (volume_get(e->db, ctx->root, name, &v, err) < 0) {
                 if ((*err)->code != ENOENT)
                         return -1;
                 berr_freep(err);
                 return 0;
         }
-        if (berth_engine(ctx, &e, err) < 0)
-                return -1;
         STRV_FOREACH (id, v->users) {
                 if (engine_container_remove(e, *id, true, false, err) == 0)
                         continue;
@@ -361,6 +345,14 @@ static int remove_users(struct berth_ctx *ctx, sqlite3 *db, const char *name, st
                         return -1;
                 berr_freep(err);
         }
+        return 0;
+}
+
+static int remove_one(struct berth_ctx *ctx, struct engine *e, const char *name, struct berr **err)
+{
+        if (volume_remove(e->db, ctx->root, name, false, err) < 0)
+                return -1;
+        berth_event(ctx, "volume", "destroy", name, NULL);
         return 0;
 }
 
@@ -375,55 +367,9 @@ static const struct berth_usage rm_usage = {
 
 static int volume_rm_cmd(struct berth_ctx *ctx, int argc, char **argv)
 {
-        static const struct option opts[] = {
-            {"help", no_argument, NULL, 'h'},
-            {"force", no_argument, NULL, 'f'},
-            {},
-        };
-        _cleanup_berr_ struct berr *err = NULL;
-        bool force = false;
-        sqlite3 *db;
-        int c, worst = 0;
+        static const struct berth_rm_ops ops = {.remove_users = remove_users, .remove = remove_one};
 
-        optind = 0;
-        while ((c = getopt_long(argc, argv, "hf", opts, NULL)) != -1) {
-                switch (c) {
-                case 'h':
-                        berth_print_usage(stdout, &rm_usage);
-                        return 0;
-                case 'f':
-                        force = true;
-                        break;
-                default:
-                        return berth_usage_error(&rm_usage, "unknown flag: %s", argv[optind - 1]);
-                }
-        }
-        if (optind >= argc)
-                return berth_usage_error(&rm_usage, "requires at least 1 arg(s), only received 0");
-        if (volumes_db(ctx, &db, &err) < 0)
-                return berth_fail(&err, EXIT_BERTH);
-        for (int i = optind; i < argc; i++) {
-                int code;
-                if (force && remove_users(ctx, db, argv[i], &err) < 0) {
-                        berth_fail(&err, EXIT_BERTH);
-                        worst = EXIT_BERTH;
-                        continue;
-                }
-                if (volume_remove(db, ctx->root, argv[i], false, &err) == 0) {
-                        berth_event(ctx, "volume", "destroy", argv[i], NULL);
-                        printf("%s\n", argv[i]);
-                        continue;
-                }
-                code = err->code == ENOENT ? EXIT_NOT_FOUND : err->code == EBUSY ? EXIT_IN_USE : EXIT_BERTH;
-                if (code == EXIT_NOT_FOUND && force) {
-                        berr_freep(&err);
-                        continue;
-                }
-                berth_fail(&err, code);
-                if (worst != EXIT_BERTH)
-                        worst = code;
-        }
-        return worst;
+        return berth_rm_command(ctx, argc, argv, &rm_usage, &ops);
 }
 
 /* ---- prune ---- */
