@@ -34,6 +34,7 @@ void engine_exec_done(struct engine_exec *x)
                         unlinkat(fd, "process.json", 0);
                         unlinkat(fd, "console.sock", 0);
                         unlinkat(fd, RUNTIME_LOG, 0);
+                        unlinkat(fd, "pid", 0);
                 }
                 rmdir(x->tmpdir);
                 x->tmpdir[0] = '\0';
@@ -191,6 +192,7 @@ static void exec_events(struct engine *e, const struct container *c, const char 
 int engine_exec_start(struct engine *e, const struct container *c, const struct engine_exec_opts *o,
                       struct engine_exec *x, struct berr **err)
 {
+        const char *tmp = getenv("TMPDIR");
         _cleanup_strv_free_ char **argv = NULL, **cmd = NULL;
         _cleanup_close_ int dirfd = -1;
         json_object *proc = NULL, *cmdj;
@@ -212,8 +214,11 @@ int engine_exec_start(struct engine *e, const struct container *c, const struct 
                 return eng_err(err, EINVAL, "container %s is not running", c->name);
         if (process_json(e, c, o, &proc, err) < 0)
                 return -1;
-        /* The console socket's path must fit in sun_path: a short directory of our own. */
-        snprintf(x->tmpdir, sizeof(x->tmpdir), "/tmp/berth-exec-XXXXXX");
+        /* The console socket's path must fit in sun_path: a short directory of our own,
+         * in $TMPDIR when that is short enough (tmpdir's size), else in /tmp. */
+        if (!tmp || tmp[0] != '/' ||
+            snprintf(x->tmpdir, sizeof(x->tmpdir), "%s/berth-exec-XXXXXX", tmp) >= (int)sizeof(x->tmpdir))
+                snprintf(x->tmpdir, sizeof(x->tmpdir), "/tmp/berth-exec-XXXXXX");
         if (!mkdtemp(x->tmpdir)) {
                 x->tmpdir[0] = '\0';
                 json_object_put(proc);

@@ -155,6 +155,9 @@ teardown() { engine_teardown; }
 
 @test "exec: status, env, user, workdir, missing command, stopped container" {
         b run -d --name ex --network none demo sleep 100
+        # Each exec's files (process.json, console socket, pid file) go in $TMPDIR, and go.
+        export TMPDIR="$ENGINE_T/exec-tmp"
+        mkdir "$TMPDIR"
         run b exec ex sh -c 'exit 4'
         [ "$status" -eq 4 ]
         run b exec -e FOO=bar -w /tmp ex sh -c 'echo $FOO $(pwd)'
@@ -170,6 +173,7 @@ teardown() { engine_teardown; }
         [ "$(cat "$ENGINE_T/out")" = piped ]
         run b exec -t ex tty
         [[ "$output" == /dev/pts/* ]]
+        [ -z "$(ls -A "$TMPDIR")" ]
         b kill ex
         retry state_is ex exited
         run b exec ex true
