@@ -450,7 +450,11 @@ exec_die" ]
 @test "events: images, volumes and networks, with their filters" {
         since=$(date +%s.%N)
         b tag demo ev-img:one
+        b save -o "$ENGINE_T/ev.tar" ev-img:one
         b rmi ev-img:one >/dev/null
+        b load -q -i "$ENGINE_T/ev.tar"
+        b rmi ev-img:one >/dev/null
+        rm "$ENGINE_T/ev.tar"
         b volume create ev-vol >/dev/null
         b run --rm --name ev-anon --network none -v ev-vol:/v demo true
         b volume rm ev-vol >/dev/null
@@ -459,8 +463,7 @@ exec_die" ]
         b network rm ev-net >/dev/null
         until=$(date +%s.%N)
         ev() { b events --since "$since" --until "$until" "$@"; }
-        [ "$(ev --filter type=image --format '{{.Action}} {{.Actor.Attributes.name}}')" = "tag localhost/ev-img:one
-untag localhost/ev-img:one" ]
+        [ "$(ev --filter type=image --format '{{.Action}} {{.Actor.Attributes.name}}' | tr '\n' ,)" = "tag localhost/ev-img:one,save ev-img:one,untag localhost/ev-img:one,load localhost/ev-img:one,untag localhost/ev-img:one," ]
         [ "$(ev --filter type=volume --format '{{.Action}} {{.Actor.ID}}' | tr '\n' ,)" = "create ev-vol,destroy ev-vol," ]
         [ "$(ev --filter type=volume --filter event=create --format '{{.Actor.Attributes.driver}}')" = local ]
         [ "$(ev --filter volume=ev-vol --format '{{.Action}}' | tr '\n' ' ')" = "create destroy " ]

@@ -103,6 +103,8 @@ int cmd_save(struct berth_ctx *ctx, int argc, char **argv)
                         return berth_failf(EXIT_BERTH, "write `%s`: %s", output, strerror(errno));
                 }
         }
+        for (int i = optind; i < argc; i++)
+                berth_event(ctx, "image", "save", argv[i], (const char *const[]){"name", argv[i], NULL});
         return 0;
 }
 
@@ -158,8 +160,10 @@ int cmd_load(struct berth_ctx *ctx, int argc, char **argv)
                 close(fd);
         if (r < 0)
                 return berth_fail(&err, EXIT_BERTH);
-        if (!quiet)
-                STRV_FOREACH (n, loaded)
+        STRV_FOREACH (n, loaded) {
+                berth_event(ctx, "image", "load", *n, (const char *const[]){"name", *n, NULL});
+                if (!quiet)
                         printf("Loaded image: %s\n", *n);
+        }
         return 0;
 }
