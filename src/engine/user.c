@@ -241,12 +241,19 @@ int engine_user_resolve(int rootfd, const char *spec, const char *const *group_a
                 else
                         match = streq(f[0], user_arg);
                 if (match) {
+                        /* An id out of range (or not a number) must not become 0 = root, nor -1
+                         * which setresuid() reads as "unchanged" (CVE-2024-40635). */
+                        if (id < 0 || field_id(f[3]) < 0)
+                                return eng_err(err, ERANGE,
+                                               "user %s: uid `%.32s` or gid `%.32s` in /etc/passwd is not "
+                                               "in range 0-%d",
+                                               f[0], f[2], f[3], ID_MAX);
                         matched = strdup(f[0]);
                         home = strdup(f[5]);
                         if (!matched || !home)
                                 return berr_make(err, ENOMEM, "--user");
                         uid = id;
-                        gid = field_id(f[3]) < 0 ? 0 : field_id(f[3]);
+                        gid = field_id(f[3]);
                         break;
                 }
         }

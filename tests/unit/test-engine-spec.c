@@ -50,7 +50,9 @@ static int setup(void **state)
             "  app:x:1000:1000:App:/home/app:/bin/sh  \n"
             "\n"
             "nohome:x:1001:1001:::/bin/sh\n"
-            "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n");
+            "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
+            "bigu:x:4294967296:1::/:/bin/sh\n"
+            "bigg:x:1002:4294967296::/:/bin/sh\n");
         put(etc, "group",
             "root:x:0:\n"
             "bin:x:1:root,daemon\n"
@@ -609,6 +611,13 @@ static void test_user_resolution(void **state)
         assert_user("nobody", L("staff", "video", "777", "staff"), 65534, 65534, "/nonexistent",
                     (uint32_t[]){65534, 50, 44, 777}, 4);
         assert_user_fails("ghost", NULL, "unable to find user ghost: no matching entries in passwd file");
+        /* ids past int32 in the image's passwd are errors, never 0 or -1 (CVE-2024-40635) */
+        assert_user_fails(
+            "bigu", NULL,
+            "user bigu: uid `4294967296` or gid `1` in /etc/passwd is not in range 0-2147483647");
+        assert_user_fails(
+            "bigg", NULL,
+            "user bigg: uid `1002` or gid `4294967296` in /etc/passwd is not in range 0-2147483647");
         assert_user_fails("app:ghosts", NULL,
                           "unable to find group ghosts: no matching entries in group file");
         assert_user_fails("nobody", L("ghosts"),
