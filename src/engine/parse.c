@@ -425,15 +425,52 @@ const char *engine_getenv(const char *const *env, const char *name)
         return NULL;
 }
 
-int engine_check_destination(const char *flag, const char *spec, const char *dest, struct berr **err)
+/* Drops each ".." with the component before it; at the root there is none to drop. */
+static void drop_dotdot(char *clean)
 {
+        char *o = clean + 1, *s = clean + 1;
+
+        while (*s) {
+                char *e = strchrnul(s, '/');
+                size_t n = (size_t)(e - s);
+
+                if (n == 2 && s[0] == '.' && s[1] == '.') {
+                        while (o > clean + 1 && o[-1] == '/')
+                                o--;
+                        while (o > clean + 1 && o[-1] != '/')
+                                o--;
+                } else {
+                        memmove(o, s, n);
+                        o += n;
+                        if (*e)
+                                *o++ = '/';
+                }
+                s = *e ? e + 1 : e;
+        }
+        while (o > clean + 1 && o[-1] == '/')
+                o--;
+        *o = '\0';
+}
+
+int engine_clean_destination(const char *flag, const char *spec, const char *dest, char **out,
+                             struct berr **err)
+{
+        char *clean;
+
         if (!path_is_absolute(dest))
                 return eng_err(err, EINVAL,
                                "%s: invalid mount path `%s` in `%s`: mount path must be absolute", flag, dest,
                                spec);
-        if (streq(dest, "/") || (dest[strspn(dest, "/")] == '\0'))
+        clean = path_clean(dest);
+        if (!clean)
+                return berr_make(err, ENOMEM, "%s", flag);
+        drop_dotdot(clean);
+        if (streq(clean, "/")) {
+                free(clean);
                 return eng_err(err, EINVAL, "%s: invalid specification `%s`: destination can't be '/'", flag,
                                spec);
+        }
+        *out = clean;
         return 0;
 }
 
@@ -483,11 +520,8 @@ static int mount_finish(const char *flag, const char *spec, struct engine_mount 
 
         if (!m->destination || !*m->destination)
                 return eng_err(err, EINVAL, "%s: target is required in `%s`", flag, spec);
-        if (engine_check_destination(flag, spec, m->destination, err) < 0)
+        if (engine_clean_destination(flag, spec, m->destination, &clean, err) < 0)
                 return -EINVAL;
-        clean = path_clean(m->destination);
-        if (!clean)
-                return berr_make(err, ENOMEM, "%s", flag);
         free(m->destination);
         m->destination = clean;
         switch (m->type) {

@@ -25,7 +25,10 @@ int engine_parse_cpuset(const char *flag, const char *s, const char *avail, stru
 int engine_cpuset_contains(const char *list, unsigned id);
 /* Reads the environment entry for name from env (NULL: environ). */
 const char *engine_getenv(const char *const *env, const char *name);
-/* Path checks shared by the mount parsers. */
-int engine_check_destination(const char *flag, const char *spec, const char *dest, struct berr **err);
+/* A mount destination checked (absolute, not "/") and cleaned as docker's filepath.Clean
+ * does: ".." at the root stays at the root, so "/../../x" is "/x" (mounts are ordered by
+ * depth, and a ".." would count as one). */
+int engine_clean_destination(const char *flag, const char *spec, const char *dest, char **out,
+                             struct berr **err);
 
 json_object *engine_json_strv(const char *const *v);

@@ -852,11 +852,8 @@ static int user_mounts(struct build *b, struct berr **err)
 
                 if (!dest)
                         return berr_make(err, ENOMEM, "--tmpfs");
-                if (engine_check_destination("--tmpfs", *t, dest, err) < 0)
+                if (engine_clean_destination("--tmpfs", *t, dest, &clean, err) < 0)
                         return -EINVAL;
-                clean = path_clean(dest);
-                if (!clean)
-                        return berr_make(err, ENOMEM, "--tmpfs");
                 if (user_dest_add(b, clean, err) < 0)
                         return -EINVAL;
                 if (tmpfs_json("--tmpfs", clean, colon ? colon + 1 : NULL, false, &m, err) < 0)
@@ -1569,19 +1566,22 @@ int engine_spec_anonymous_volumes(const struct engine_image_config *img, const s
         _cleanup_strv_free_ char **res = NULL;
 
         STRV_FOREACH (v, img ? img->volumes : NULL) {
-                _cleanup_free_ char *clean = path_clean(*v);
+                _cleanup_free_ char *clean = NULL;
                 bool covered = false;
 
-                if (!clean)
-                        return berr_make(err, ENOMEM, "volumes");
+                /* The image's "/../../x" is its /x, as for docker: never a path outside. */
+                if (engine_clean_destination("image volume", *v, *v, &clean, err) < 0)
+                        return -EINVAL;
                 for (size_t i = 0; i < opts->n_mounts; i++)
                         covered |= opts->mounts[i].destination && streq(opts->mounts[i].destination, clean);
                 for (const char *const *t = opts->tmpfs; t && *t; t++) {
                         size_t n = strcspn(*t, ":");
                         _cleanup_free_ char *d = strndup(*t, n), *dc = NULL;
-                        if (!d || !(dc = path_clean(d)))
+                        if (!d)
                                 return berr_make(err, ENOMEM, "volumes");
-                        covered |= streq(dc, clean);
+                        /* A bad --tmpfs is reported where the mounts are made. */
+                        if (engine_clean_destination("--tmpfs", *t, d, &dc, NULL) == 0)
+                                covered |= streq(dc, clean);
                 }
                 if (!covered && !strv_contains(res, clean) && strv_extend(&res, clean) < 0)
                         return berr_make(err, ENOMEM, "volumes");

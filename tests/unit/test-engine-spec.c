@@ -1246,6 +1246,17 @@ static void test_volume_parse(void **state)
         berr_freep(&err);
         assert_true(engine_mount_parse_volume("/a:/", &m, &err) < 0);
         berr_freep(&err);
+        assert_true(engine_mount_parse_volume("/a:/x/../..", &m, &err) < 0);
+        assert_string_equal(err->msg,
+                            "--volume: invalid specification `/a:/x/../..`: destination can't be '/'");
+        berr_freep(&err);
+        /* ".." at the root stays there, as Go's filepath.Clean: mounts are ordered by depth */
+        assert_int_equal(engine_mount_parse_volume("/a:/../../x/./y/..//z/../../w/", &m, NULL), 0);
+        assert_string_equal(m.destination, "/w");
+        engine_mount_done(&m);
+        assert_int_equal(engine_mount_parse_volume("/a:/a/b/c/../../..d/e", &m, NULL), 0);
+        assert_string_equal(m.destination, "/a/..d/e");
+        engine_mount_done(&m);
         assert_true(engine_mount_parse_volume("bad$name:/x", &m, &err) < 0);
         assert_non_null(strstr(err->msg, "includes invalid characters for a local volume name"));
         berr_freep(&err);
@@ -1374,7 +1385,10 @@ static void test_mounts_in_spec(void **state)
 
 static void test_anonymous_volumes(void **state)
 {
-        static char *vols[] = {"/data", "/logs/", "/cache", NULL};
+        static char *vols[] = {"/data", "/logs/", "/cache", "/../../../logs", "/../../srv/../cache", NULL};
+        static char *bad[] = {"/ok", "/../..", NULL};
+        struct engine_image_config bad_img = {.volumes = bad};
+        struct berr *err = NULL;
         struct engine_image_config img = {.volumes = vols};
         struct engine_mount m;
         struct engine_run_opts o = {.tmpfs = L("/cache:size=1m")};
@@ -1386,6 +1400,12 @@ static void test_anonymous_volumes(void **state)
         assert_int_equal(engine_spec_anonymous_volumes(&img, &o, &out, NULL), 0);
         assert_int_equal(strv_length(out), 1);
         assert_string_equal(out[0], "/logs");
+        strv_free(out);
+        out = NULL;
+        assert_true(engine_spec_anonymous_volumes(&bad_img, &o, &out, &err) < 0);
+        assert_string_equal(err->msg,
+                            "image volume: invalid specification `/../..`: destination can't be '/'");
+        berr_freep(&err);
         engine_mount_done(&m);
 }
 
