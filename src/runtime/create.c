@@ -52,8 +52,8 @@ struct creation {
 
 static int validate_sysctls(const struct oci_spec *s, struct berr **err)
 {
-        static const char *const ipc_keys[] = {"kernel.msgmax", "kernel.msgmnb",  "kernel.msgmni",
-                                               "kernel.sem",    "kernel.shmall",  "kernel.shmmax",
+        static const char *const ipc_keys[] = {"kernel.msgmax", "kernel.msgmnb",         "kernel.msgmni",
+                                               "kernel.sem",    "kernel.shmall",         "kernel.shmmax",
                                                "kernel.shmmni", "kernel.shm_rmid_forced"};
 
         for (char **p = s->linux_.sysctl; p && p[0] && p[1]; p += 2) {
@@ -71,7 +71,8 @@ static int validate_sysctls(const struct oci_spec *s, struct berr **err)
                 else if (streq(k, "kernel.hostname") || streq(k, "kernel.domainname"))
                         ok = oci_spec_ns(s, OCI_NS_UTS) != NULL;
                 if (!ok)
-                        return berr_make(err, 0, "linux.sysctl: `%s` is not in a separate kernel namespace", k);
+                        return berr_make(err, 0, "linux.sysctl: `%s` is not in a separate kernel namespace",
+                                         k);
         }
         return 0;
 }
@@ -109,7 +110,8 @@ static int validate(struct creation *cr, struct berr **err)
                 return berr_make(err, 0, "process.apparmorProfile: AppArmor is not enabled on this host");
         /* Without SELinux only the process label would confine; mountLabel
          * labels files for it and has nothing to do (as runc and crun). */
-        if (s->process.selinux_label && *s->process.selinux_label && access("/sys/fs/selinux/enforce", F_OK) < 0)
+        if (s->process.selinux_label && *s->process.selinux_label &&
+            access("/sys/fs/selinux/enforce", F_OK) < 0)
                 return berr_make(err, 0, "process.selinuxLabel: SELinux is not enabled on this host");
         if (s->linux_.intel_rdt)
                 return berr_make(err, ENOTSUP, "linux.intelRdt: Intel RDT is not supported");
@@ -134,7 +136,7 @@ static int load_bundle(struct creation *cr, struct berr **err)
         if (oci_spec_parse(cr->config_buf, cr->config_len, &cr->spec, err) < 0)
                 return -1;
         rootfs = path_is_absolute(cr->spec->root_path) ? strdup(cr->spec->root_path)
-                                                        : path_join(real, cr->spec->root_path);
+                                                       : path_join(real, cr->spec->root_path);
         if (!rootfs)
                 return berr_make(err, ENOMEM, "rootfs");
         if (!realpath(rootfs, real) || stat(real, &st) < 0)
@@ -231,11 +233,11 @@ static int prepare_init(struct creation *cr, struct berr **err)
 static json_object *state_for_hooks(struct creation *cr, enum oci_status st)
 {
         struct oci_state s = {
-                .id = cr->o->id,
-                .status = st,
-                .pid = cr->pid,
-                .bundle = cr->bundle,
-                .annotations = cr->spec->annotations,
+            .id = cr->o->id,
+            .status = st,
+            .pid = cr->pid,
+            .bundle = cr->bundle,
+            .annotations = cr->spec->annotations,
         };
 
         return oci_state_to_json(&s, false);
@@ -281,6 +283,15 @@ static int spawn_init(struct creation *cr, struct berr **err)
                 return berr_errno(err, "socketpair");
         cr->sync_fd = sp[0];
         cr->ic.sync_fd = sp[1];
+        /* Without a user namespace (whose ids must be mapped first) the init joins the
+         * cgroup itself, which is ~10 ms faster on cgroup v1 (cgroup_enter_self). */
+        cr->ic.cgroup_self_join = cgfd < 0 && !cr->ic.two_stage && !(flags & CLONE_NEWUSER);
+        if (cr->ic.cgroup_self_join && cgroup_open_dirs(cr->cg, err) < 0) {
+                close(sp[0]);
+                close(sp[1]);
+                cr->sync_fd = -1;
+                return -1;
+        }
         pid = clone_fork(flags, cgfd, &cr->pidfd);
         if (pid < 0) {
                 close(sp[1]);
@@ -292,7 +303,7 @@ static int spawn_init(struct creation *cr, struct berr **err)
         }
         close(sp[1]);
         cr->pid = pid;
-        if (cgfd < 0 && cgroup_enter(cr->cg, pid, err) < 0)
+        if (cgfd < 0 && !cr->ic.cgroup_self_join && cgroup_enter(cr->cg, pid, err) < 0)
                 return -1;
         if (!cr->ic.two_stage) {
                 if ((flags & CLONE_NEWUSER) && userns_write_maps(pid, s, err) < 0)
@@ -312,7 +323,8 @@ static int spawn_init(struct creation *cr, struct berr **err)
                         return berr_make_raw(err, msg.value, msg.text);
                 }
                 if (msg.type == SYNC_USERNS) {
-                        if (userns_write_maps(pid, s, err) < 0 || sync_send(cr->sync_fd, SYNC_USERNS_DONE, 0, NULL) < 0)
+                        if (userns_write_maps(pid, s, err) < 0 ||
+                            sync_send(cr->sync_fd, SYNC_USERNS_DONE, 0, NULL) < 0)
                                 return -1;
                 } else if (msg.type == SYNC_PID) {
                         waitpid(pid, NULL, 0);
@@ -333,8 +345,13 @@ static int drive_init(struct creation *cr, struct berr **err)
 
         if (write_oom_score_adj(cr, err) < 0)
                 return -1;
-        if (sync_send(cr->sync_fd, SYNC_GO, cr->pid, NULL) < 0)
+        if (sync_send(cr->sync_fd, SYNC_GO, cr->pid, NULL) < 0) {
+                /* An init that failed early (joining its cgroup) has said why. */
+                struct pollfd p = {cr->sync_fd, POLLIN, 0};
+                if (poll(&p, 1, 0) > 0 && sync_recv(cr->sync_fd, &msg, NULL) > 0 && msg.type == SYNC_ERROR)
+                        return berr_make_raw(err, msg.value, msg.text);
                 return berr_make(err, EPIPE, "container init exited unexpectedly");
+        }
         for (;;) {
                 int passfd = -1;
                 int r = sync_recv(cr->sync_fd, &msg, &passfd);
@@ -361,7 +378,8 @@ static int drive_init(struct creation *cr, struct berr **err)
                         r = seccomp_forward_to_listener(cr->seccomp, cr->pidfd, msg.value, cr->pid, st, err);
                         json_object_put(st);
                         if (r < 0 || sync_send(cr->sync_fd, SYNC_SECCOMP_DONE, 0, NULL) < 0)
-                                return r < 0 ? -1 : berr_make(err, EPIPE, "container init exited unexpectedly");
+                                return r < 0 ? -1
+                                             : berr_make(err, EPIPE, "container init exited unexpectedly");
                         break;
                 }
                 case SYNC_PTY:
@@ -375,7 +393,8 @@ static int drive_init(struct creation *cr, struct berr **err)
                         return 0;
                 default:
                         safe_close(passfd);
-                        return berr_make(err, EBADMSG, "sync with container init: unexpected message %u", msg.type);
+                        return berr_make(err, EBADMSG, "sync with container init: unexpected message %u",
+                                         msg.type);
                 }
         }
 }
@@ -510,7 +529,8 @@ int container_destroy(const struct runtime_ctx *ctx, const char *id, struct oci_
 int container_create(const struct runtime_ctx *ctx, const struct create_opts *o, int *exit_status,
                      struct berr **err)
 {
-        struct creation cr = {.ctx = ctx, .o = o, .statedir_fd = -1, .sync_fd = -1, .pidfd = -1, .pty_master = -1};
+        struct creation cr = {
+            .ctx = ctx, .o = o, .statedir_fd = -1, .sync_fd = -1, .pidfd = -1, .pty_master = -1};
         struct cgroup_config cgc = {.id = o->id, .systemd = ctx->systemd_cgroup};
         int r = -1;
 

@@ -28,11 +28,11 @@
 static json_object *hook_state(struct init_ctx *c, enum oci_status status)
 {
         struct oci_state st = {
-                .id = c->id,
-                .status = status,
-                .pid = c->host_pid,
-                .bundle = c->bundle,
-                .annotations = c->spec->annotations,
+            .id = c->id,
+            .status = status,
+            .pid = c->host_pid,
+            .bundle = c->bundle,
+            .annotations = c->spec->annotations,
         };
 
         return oci_state_to_json(&st, false);
@@ -83,7 +83,8 @@ static int enter_namespaces_two_stage(struct init_ctx *c, struct berr **err)
                 if (t == OCI_NS_USER || c->ns_fds[t] < 0)
                         continue;
                 if (setns(c->ns_fds[t], oci_ns_clone_flag(t)) < 0)
-                        return berr_errno(err, "join %s namespace `%s`", oci_ns_name(t), oci_spec_ns(c->spec, t)->path);
+                        return berr_errno(err, "join %s namespace `%s`", oci_ns_name(t),
+                                          oci_spec_ns(c->spec, t)->path);
         }
         if (flags & CLONE_NEWUSER) {
                 if (unshare(CLONE_NEWUSER) < 0)
@@ -148,6 +149,9 @@ static int init_run(struct init_ctx *c, int *report_fd, struct berr **err)
         _cleanup_close_ int listen_fd = -1, conn = -1;
         struct sync_msg msg;
 
+        /* Before anything else, and while the cgroup's directory fds are still open. */
+        if (c->cgroup_self_join && cgroup_enter_self(c->cg, err) < 0)
+                return berr_wrap(err, "join the container's cgroup");
         listen_fd = TAKE_FD(c->start_fd);
         process_reset_signals();
         /* Nothing of the runtime's but what the init needs may be reachable from the
@@ -177,8 +181,8 @@ static int init_run(struct init_ctx *c, int *report_fd, struct berr **err)
                 return berr_errno(err, "create cgroup namespace");
         if (rootfs_prepare(c, err) < 0)
                 return -1;
-        if (c->need_hooks_sync &&
-            (sync_send(c->sync_fd, SYNC_HOOKS, 0, NULL) < 0 || sync_expect(c->sync_fd, SYNC_HOOKS_DONE, &msg, err) < 0))
+        if (c->need_hooks_sync && (sync_send(c->sync_fd, SYNC_HOOKS, 0, NULL) < 0 ||
+                                   sync_expect(c->sync_fd, SYNC_HOOKS_DONE, &msg, err) < 0))
                 return -1;
         if (run_hooks_in_container(c, OCI_HOOK_CREATE_CONTAINER, OCI_STATUS_CREATED, err) < 0)
                 return -1;

@@ -23,22 +23,23 @@ struct init_ctx {
         const char *bundle;
         char *rootfs; /* absolute */
         int sync_fd;
-        int console_fd;         /* connected --console-socket, or -1 */
-        bool pty_to_runtime;    /* foreground run with a terminal: send the pty master back */
-        int start_fd;           /* create: the listening start socket; -1 for run */
+        int console_fd;      /* connected --console-socket, or -1 */
+        bool pty_to_runtime; /* foreground run with a terminal: send the pty master back */
+        int start_fd;        /* create: the listening start socket; -1 for run */
         bool no_pivot;
         bool no_new_keyring;
         int extra_fds; /* LISTEN_FDS + --preserve-fds */
         char **extra_env;
         struct seccomp_prog *seccomp;
         struct cgroup *cg;
-        bool two_stage;              /* namespaces joined by path or time offsets */
-        int ns_fds[OCI_NS_COUNT];    /* namespaces to join by path, or -1 */
-        bool need_hooks_sync;        /* prestart/createRuntime hooks exist */
-        int devnull_fd;              /* the host's /dev/null, checked, for maskedPaths */
-        int rootfd;                  /* O_PATH of the bind-mounted rootfs (in the child) */
-        char *exec_path;             /* args[0] resolved in the container */
+        bool two_stage;           /* namespaces joined by path or time offsets */
+        int ns_fds[OCI_NS_COUNT]; /* namespaces to join by path, or -1 */
+        bool need_hooks_sync;     /* prestart/createRuntime hooks exist */
+        int devnull_fd;           /* the host's /dev/null, checked, for maskedPaths */
+        int rootfd;               /* O_PATH of the bind-mounted rootfs (in the child) */
+        char *exec_path;          /* args[0] resolved in the container */
         pid_t host_pid;
+        bool cgroup_self_join; /* the init moves itself into cg, first thing */
 };
 
 _noreturn_ void init_main(struct init_ctx *c);
@@ -84,8 +85,8 @@ int process_apply_limits(const struct oci_process *p, struct berr **err);
 int process_seccomp_listener(struct seccomp_prog *seccomp, int sync_fd, struct berr **err);
 /* Identity, capabilities, no_new_privs, seccomp, cwd, fds, then execve.
  * Returns only on error. */
-int process_exec(const struct oci_process *p, const char *exec_path, struct seccomp_prog *seccomp, bool userns,
-                 int extra_fds, char **extra_env, struct berr **err);
+int process_exec(const struct oci_process *p, const char *exec_path, struct seccomp_prog *seccomp,
+                 bool userns, int extra_fds, char **extra_env, struct berr **err);
 
 /* hooks.c */
 int hooks_run(const struct oci_spec *spec, enum oci_hook_kind kind, json_object *state, struct berr **err);

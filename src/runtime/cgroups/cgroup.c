@@ -613,6 +613,26 @@ int cgroup_enter(struct cgroup *cg, pid_t pid, struct berr **err)
         return 0;
 }
 
+int cgroup_open_dirs(struct cgroup *cg, struct berr **err)
+{
+        for (size_t i = 0; i < cg->n_dirs; i++)
+                if (cgroup_dir_open(cg, &cg->dirs[i], err) < 0)
+                        return -1;
+        return 0;
+}
+
+int cgroup_enter_self(struct cgroup *cg, struct berr **err)
+{
+        for (size_t i = 0; i < cg->n_dirs; i++) {
+                struct cgroup_dir *d = &cg->dirs[i];
+                bool v2 = cg->host.h[d->hier].v2;
+                if (cgroup_dir_open(cg, d, err) < 0 ||
+                    cg_write(d->fd, d->full, v2 ? "cgroup.procs" : "tasks", "0", err) < 0)
+                        return -1;
+        }
+        return 0;
+}
+
 int cgroup_clone_into_fd(struct cgroup *cg)
 {
         struct cgroup_dir *d = cgroup_dir_v2(cg);

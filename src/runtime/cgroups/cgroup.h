@@ -34,6 +34,13 @@ int cgroup_create(const struct cgroup_config *cfg, struct cgroup **out, struct b
 int cgroup_open(const char *cgroups_path, const char *id, struct cgroup **out, struct berr **err);
 /* Moves pid into the cgroup (all hierarchies). */
 int cgroup_enter(struct cgroup *cg, pid_t pid, struct berr **err);
+/* Opens every directory (before a fork whose child calls cgroup_enter_self). */
+int cgroup_open_dirs(struct cgroup *cg, struct berr **err);
+/* Moves the calling single-threaded process into the cgroup. A cgroup v1 thread
+ * moving itself (tasks <- "0") skips the global threadgroup lock, whose first
+ * writer waits for an RCU grace period (5-15 ms here, most of a container's
+ * start); v2 has no such path and uses cgroup.procs. */
+int cgroup_enter_self(struct cgroup *cg, struct berr **err);
 /* A directory fd for clone3(CLONE_INTO_CGROUP), or -1 when the backend has
  * none (v1 and hybrid: use cgroup_enter). Owned by cg. */
 int cgroup_clone_into_fd(struct cgroup *cg);
