@@ -2,17 +2,21 @@
 # berth-runtime vs crun vs runc vs the kernel floor: `run` of a busybox bundle
 # whose process is /bin/true, interleaved rounds in one run, medians, ratios
 # and peak RSS.
-#   bench/runtime.sh [-r ROUNDS] [-n RUNS] [-c CONFIG-JQ-EDIT] [-l LABEL] [-t]
+#   bench/runtime.sh [-r ROUNDS] [-n RUNS] [-c CONFIG-JQ-EDIT] [-l LABEL] [-t] [-p SECONDS]
 # -c edits the bundle's config.json (jq) for every runtime alike; -t is the
 # "typical" case: a resources block (memory, cpu, pids) and docker's default
 # seccomp profile (data/seccomp/default.json resolved for docker's default caps).
+# -p pauses before every sample: isolated starts, as a container usually starts,
+# instead of back-to-back ones (the kernel's cgroup migration lock is only slow
+# for the first writer after a quiet moment, see docs/cgroups.md).
 set -euo pipefail
 SELF=$(realpath "$0")
 cd "$(dirname "$SELF")/.."
-ROUNDS=5 RUNS=20 EDIT='.' LABEL=default TYPICAL=
-while getopts r:n:c:l:t o; do
+ROUNDS=5 RUNS=20 EDIT='.' LABEL=default TYPICAL= PAUSE=
+while getopts r:n:c:l:tp: o; do
         case $o in
         r) ROUNDS=$OPTARG ;; n) RUNS=$OPTARG ;; c) EDIT=$OPTARG ;; l) LABEL=$OPTARG ;; t) TYPICAL=1 LABEL=typical ;;
+        p) PAUSE=$OPTARG ;;
         *) exit 2 ;;
         esac
 done
@@ -58,7 +62,8 @@ for ((r = 0; r < ROUNDS; r++)); do
                 i=$(((k + r) % ${#cmds[@]}))
                 args+=(-n "${names[$i]}" "${cmds[$i]}")
         done
-        hyperfine -N -w 3 -r "$RUNS" --export-json "$W/round-$r.json" "${args[@]}" >/dev/null 2>&1
+        hyperfine -N -w 3 -r "$RUNS" ${PAUSE:+--prepare "sleep $PAUSE"} --export-json "$W/round-$r.json" \
+                "${args[@]}" >/dev/null 2>&1
 done
 
 rss() { # median peak RSS (KiB) over 10 runs, from GNU time (a small parent, unlike a shell)
