@@ -254,14 +254,13 @@ static int hosts_lock(struct engine *e, struct berr **err)
 /* docker's connect/disconnect events: the network's id, the container and the network's name. */
 static void net_event(struct engine *e, const char *action, const char *network, const char *container_id)
 {
-        _cleanup_(network_freep) struct network *n = NULL;
-        _cleanup_berr_ struct berr *err = NULL;
+        _cleanup_free_ char *id = NULL;
 
-        if (network_get(&e->net, network, &n, &err) < 0)
+        if (network_id(network, &id, NULL) < 0)
                 return;
-        engine_event_emit(e, "network", action, n->id,
-                          (const char *const[]){"container", container_id, "name", n->name, "type",
-                                                n->driver ? n->driver : "bridge", NULL});
+        engine_event_emit(
+            e, "network", action, id,
+            (const char *const[]){"container", container_id, "name", network, "type", "bridge", NULL});
 }
 
 /* Rewrites the hosts files of the running members of a network. self_id's
@@ -356,20 +355,18 @@ int engine_network_teardown(struct engine *e, const struct container *c, struct 
 {
         _cleanup_free_ char *nsname = engine_netns_name(c->id);
         _cleanup_berr_ struct berr *e2 = NULL;
-        struct network_attachment *a = NULL;
         struct netinfo ni;
-        bool attached;
+        int r;
 
         if (!bridge_info(c, &ni))
                 return 0;
         if (!nsname)
                 return berr_make(err, ENOMEM, "network");
         /* Teardown runs again after a crash or alongside rm: one event for the one detach. */
-        attached = network_attachment_get(&e->net, ni.name, c->id, NULL, &a, NULL) == 0;
-        network_attachment_free(a);
-        if (network_detach(&e->net, ni.name, c->id, NULL, err) < 0)
+        r = network_detach(&e->net, ni.name, c->id, NULL, err);
+        if (r < 0)
                 return berr_wrap(err, "detach from network %s", ni.name);
-        if (attached)
+        if (r > 0)
                 net_event(e, "disconnect", ni.name, c->id);
         /* The container is no member any more: only the others' files change. */
         if (refresh_hosts(e, ni.name, NULL, &e2) < 0)

@@ -328,7 +328,7 @@ int network_detach(const struct network_env *env, const char *network, const cha
         if (r < 0)
                 return r;
         r = del_record(env, rec, err);
-        return r < 0 ? berr_wrap(err, "detach container %s from network `%s`", container_id, network) : 0;
+        return r < 0 ? berr_wrap(err, "detach container %s from network `%s`", container_id, network) : 1;
 }
 
 int network_check(const struct network_env *env, const char *network, const char *container_id,

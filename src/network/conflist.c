@@ -294,7 +294,7 @@ static int parse_meta(struct network *n, json_object *conf, struct berr **err)
         return json_get_str(meta, "berth", "driver", false, &n->driver, err) < 0 ? -EINVAL : 0;
 }
 
-static int network_id(const char *name, char **out, struct berr **err)
+int network_id(const char *name, char **out, struct berr **err)
 {
         char digest[136];
 

@@ -167,7 +167,9 @@ struct network_attach_opts {
 /* Runs ADD through the network's plugins; on failure runs DEL and leaves nothing behind. */
 int network_attach(const struct network_env *env, const char *network, const struct network_attach_opts *opts,
                    struct network_attachment **out, struct berr **err);
-/* Runs DEL from the cached record; succeeds when there is nothing to do. */
+/* A network's id (podman's: the sha256 hex of its name). */
+int network_id(const char *name, char **out, struct berr **err);
+/* Runs DEL from the cached record: 1 when it detached, 0 when there was nothing to do. */
 int network_detach(const struct network_env *env, const char *network, const char *container_id,
                    const char *ifname, struct berr **err);
 /* Runs CHECK (CNI >= 0.4.0) from the cached record. */
